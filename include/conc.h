@@ -1,0 +1,16 @@
+/* conc.h - Python's concurrency model for C. Include this, link with `pkg-config --libs conc`. */
+#ifndef CONC_H
+#define CONC_H
+
+#include "conc/error.h"
+#include "conc/time.h"
+#include "conc/sync.h"
+#include "conc/thread.h"
+#include "conc/signal.h"
+#include "conc/bound.h"
+
+#define CONC_VERSION_MAJOR 0
+#define CONC_VERSION_MINOR 1
+#define CONC_VERSION_PATCH 0
+
+#endif

@@ -1,0 +1,50 @@
+/* Internal base layer: atomics shorthands, the futex wrapper, the interrupt-aware wait every
+ * blocking call goes through, and cached thread/process ids. Nothing here is exported. */
+#ifndef CONC_INTERNAL_BASE_H
+#define CONC_INTERNAL_BASE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CONC_HIDDEN __attribute__((visibility("hidden")))
+#define conc__likely(x)   __builtin_expect(!!(x), 1)
+#define conc__unlikely(x) __builtin_expect(!!(x), 0)
+
+#define conc__load(p)       __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define conc__load_rlx(p)   __atomic_load_n((p), __ATOMIC_RELAXED)
+#define conc__store(p, v)   __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define conc__xchg(p, v)    __atomic_exchange_n((p), (v), __ATOMIC_ACQ_REL)
+#define conc__add(p, v)     __atomic_add_fetch((p), (v), __ATOMIC_ACQ_REL)
+#define conc__sub(p, v)     __atomic_sub_fetch((p), (v), __ATOMIC_ACQ_REL)
+#define conc__cas(p, e, d)                                                                         \
+    __atomic_compare_exchange_n((p), (e), (d), false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)
+
+/* Futex operations. shared: the word may live in memory shared between processes. */
+CONC_HIDDEN int conc__futex_wake(uint32_t *word, int n, bool shared);
+
+/* Sleep while *word == val, until woken or the absolute monotonic deadline (INFINITY: none).
+ * Returns 0 when woken or the value had changed (callers always re-check their condition),
+ * -ETIMEDOUT once the deadline passed, or -EINTR when this is the main thread after conc_init and a
+ * SIGINT is pending: the interrupt is consumed (KeyboardInterrupt raised). */
+CONC_HIDDEN int conc__wait(uint32_t *word, uint32_t val, double deadline, bool shared);
+/* The same, never interrupted: for waits that must finish (re-acquiring a condition's lock). */
+CONC_HIDDEN int conc__wait_nointr(uint32_t *word, uint32_t val, double deadline, bool shared);
+
+/* Interrupt state, written by the signal module's SIGINT handler. */
+CONC_HIDDEN extern uint32_t conc__intr_seq;     /* futex word bumped on every SIGINT */
+CONC_HIDDEN extern uint32_t conc__intr_pending; /* SIGINTs not yet consumed */
+CONC_HIDDEN extern int conc__intr_enabled;      /* conc_init installed the routing */
+CONC_HIDDEN bool conc__intr_take(void);         /* consume one pending SIGINT */
+CONC_HIDDEN bool conc__is_main_thread(void);
+
+/* Cached ids: gettid() per thread and getpid(), both reset in a fork child. */
+CONC_HIDDEN pid_t conc__self_tid(void);
+CONC_HIDDEN pid_t conc__self_pid(void);
+CONC_HIDDEN pid_t conc__main_tid(void);
+
+/* True if the thread or process id no longer names a live task (gone, or a zombie). Used to
+ * recover process-shared locks whose owner was SIGKILLed. */
+CONC_HIDDEN bool conc__task_dead(pid_t id, bool whole_process);
+
+#endif
