@@ -14,11 +14,12 @@
 #define CONC_API
 #endif
 
-#define CONC_EBROKEN    (-4001) /* broken barrier, broken pool */
-#define CONC_ECLOSED    (-4002) /* queue or connection closed, or the peer is gone */
-#define CONC_EAUTH      (-4003) /* authentication failed */
-#define CONC_EOWNERDEAD (-4004) /* acquired a process-shared lock whose previous owner died holding it */
-#define CONC_EPROTO     (-4005) /* malformed message on a wire */
+#define CONC_EBROKEN (-4001) /* broken barrier, broken pool */
+#define CONC_ECLOSED (-4002) /* queue or connection closed, or the peer is gone */
+#define CONC_EAUTH   (-4003) /* authentication failed */
+#define CONC_EOWNERDEAD                                                                            \
+    (-4004) /* acquired a process-shared lock whose previous owner died holding it */
+#define CONC_EPROTO (-4005) /* malformed message on a wire */
 
 #ifdef __cplusplus
 extern "C" {

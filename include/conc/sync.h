@@ -25,7 +25,10 @@ typedef struct {
         uint32_t flags;
     } _priv;
 } conc_lock_t;
-#define CONC_LOCK_INIT {{0, 0}}
+#define CONC_LOCK_INIT                                                                             \
+    {                                                                                              \
+        { 0, 0 }                                                                                   \
+    }
 
 /* RLock: owned by one thread, re-entrant. */
 typedef struct {
@@ -35,7 +38,10 @@ typedef struct {
         uint32_t flags;
     } _priv;
 } conc_rlock_t;
-#define CONC_RLOCK_INIT {{0, 0, 0}}
+#define CONC_RLOCK_INIT                                                                            \
+    {                                                                                              \
+        { 0, 0, 0 }                                                                                \
+    }
 
 typedef struct {
     struct {
@@ -45,7 +51,10 @@ typedef struct {
         uint32_t flags;
     } _priv;
 } conc_sem_t;
-#define CONC_SEM_INIT(n) {{(n), 0, (n), 0}}
+#define CONC_SEM_INIT(n)                                                                           \
+    {                                                                                              \
+        { (n), 0, (n), 0 }                                                                         \
+    }
 
 /* Condition: owns an RLock unless conc_cond_init_with gave it a Lock. The external lock is found by
  * its offset from the condition, so both must live in the same mapping when shared. */
@@ -59,7 +68,10 @@ typedef struct {
         uint32_t flags;
     } _priv;
 } conc_cond_t;
-#define CONC_COND_INIT {{CONC_RLOCK_INIT, 0, 0, 0, 0, 0}}
+#define CONC_COND_INIT                                                                             \
+    {                                                                                              \
+        { CONC_RLOCK_INIT, 0, 0, 0, 0, 0 }                                                         \
+    }
 
 typedef struct {
     struct {
@@ -68,7 +80,10 @@ typedef struct {
         uint32_t flags;
     } _priv;
 } conc_event_t;
-#define CONC_EVENT_INIT {{0, 0, 0}}
+#define CONC_EVENT_INIT                                                                            \
+    {                                                                                              \
+        { 0, 0, 0 }                                                                                \
+    }
 
 /* Barrier: threading.Barrier. With CONC_PSHARED the action runs in whichever process arrives last,
  * so it must be a function at the same address there (fork), or NULL. */
@@ -123,8 +138,8 @@ CONC_API bool conc_event_is_set(conc_event_t *e);
 CONC_API int conc_event_wait(conc_event_t *e, double timeout); /* 0 once set, -ETIMEDOUT */
 
 /* parties == 0 is -EINVAL; an action returning non-zero breaks the barrier (the last arriver runs it) */
-CONC_API int conc_barrier_init(conc_barrier_t *b, unsigned parties, int (*action)(void *), void *arg,
-                               unsigned flags);
+CONC_API int conc_barrier_init(conc_barrier_t *b, unsigned parties, int (*action)(void *),
+                               void *arg, unsigned flags);
 /* >= 0: arrival index 0..parties-1; CONC_EBROKEN. A timeout breaks the barrier for everyone: the
  * thread whose timeout expired gets -ETIMEDOUT, the others CONC_EBROKEN. */
 CONC_API int conc_barrier_wait(conc_barrier_t *b, double timeout);

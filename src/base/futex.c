@@ -66,7 +66,9 @@ static int sleep_on(uint32_t *word, uint32_t val, double deadline, bool shared) 
 static int sleep_on_two(uint32_t *word, uint32_t val, bool shared, uint32_t intr_val,
                         double deadline) {
     struct futex_waitv w[2] = {
-        {.val = val, .uaddr = (uintptr_t)word, .flags = FUTEX_32 | (shared ? 0 : FUTEX_PRIVATE_FLAG)},
+        {.val = val,
+         .uaddr = (uintptr_t)word,
+         .flags = FUTEX_32 | (shared ? 0 : FUTEX_PRIVATE_FLAG)},
         {.val = intr_val, .uaddr = (uintptr_t)&conc__intr_seq, .flags = FUTEX_32},
     };
     struct timespec ts, *tsp = NULL;

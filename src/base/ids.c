@@ -40,9 +40,13 @@ pid_t conc__self_pid(void) {
     return p;
 }
 
-pid_t conc__main_tid(void) { return main_tid; }
+pid_t conc__main_tid(void) {
+    return main_tid;
+}
 
-bool conc__is_main_thread(void) { return conc__self_tid() == main_tid; }
+bool conc__is_main_thread(void) {
+    return conc__self_tid() == main_tid;
+}
 
 /* /proc/<id>/stat: "pid (comm) S ... num_threads(20th field)". comm may hold spaces and ')', so parse
  * from the last ')'. A process whose every thread has exited stays a zombie ('Z') until reaped; a

@@ -7,16 +7,16 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define CONC_HIDDEN __attribute__((visibility("hidden")))
+#define CONC_HIDDEN       __attribute__((visibility("hidden")))
 #define conc__likely(x)   __builtin_expect(!!(x), 1)
 #define conc__unlikely(x) __builtin_expect(!!(x), 0)
 
-#define conc__load(p)       __atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define conc__load_rlx(p)   __atomic_load_n((p), __ATOMIC_RELAXED)
-#define conc__store(p, v)   __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-#define conc__xchg(p, v)    __atomic_exchange_n((p), (v), __ATOMIC_ACQ_REL)
-#define conc__add(p, v)     __atomic_add_fetch((p), (v), __ATOMIC_ACQ_REL)
-#define conc__sub(p, v)     __atomic_sub_fetch((p), (v), __ATOMIC_ACQ_REL)
+#define conc__load(p)     __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define conc__load_rlx(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define conc__store(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define conc__xchg(p, v)  __atomic_exchange_n((p), (v), __ATOMIC_ACQ_REL)
+#define conc__add(p, v)   __atomic_add_fetch((p), (v), __ATOMIC_ACQ_REL)
+#define conc__sub(p, v)   __atomic_sub_fetch((p), (v), __ATOMIC_ACQ_REL)
 #define conc__cas(p, e, d)                                                                         \
     __atomic_compare_exchange_n((p), (e), (d), false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)
 

@@ -18,8 +18,8 @@ static void every_own_code_has_a_name(void **state) {
 
 static void errno_codes_use_errno_names(void **state) {
     (void)state;
-    int codes[] = {-ETIMEDOUT, -EINTR, -ECANCELED, -EINVAL, -EPERM, -ENOMEM, -EPIPE,
-                   -EOVERFLOW, -EDEADLK, -ENOENT, -EAGAIN, -EMSGSIZE};
+    int codes[] = {-ETIMEDOUT, -EINTR,     -ECANCELED, -EINVAL, -EPERM,  -ENOMEM,
+                   -EPIPE,     -EOVERFLOW, -EDEADLK,   -ENOENT, -EAGAIN, -EMSGSIZE};
     const char *names[] = {"ETIMEDOUT", "EINTR",     "ECANCELED", "EINVAL", "EPERM",  "ENOMEM",
                            "EPIPE",     "EOVERFLOW", "EDEADLK",   "ENOENT", "EAGAIN", "EMSGSIZE"};
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
@@ -56,5 +56,4 @@ static void deadlines(void **state) {
 
 CONC_TEST_MAIN(cmocka_unit_test(every_own_code_has_a_name),
                cmocka_unit_test(errno_codes_use_errno_names),
-               cmocka_unit_test(unknown_codes_are_said_to_be_unknown),
-               cmocka_unit_test(deadlines))
+               cmocka_unit_test(unknown_codes_are_said_to_be_unknown), cmocka_unit_test(deadlines))

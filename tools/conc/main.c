@@ -4,9 +4,10 @@
 #include "cli.h"
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: conc COMMAND [ARGS...]\n"
-               "commands:\n"
-               "  bound [--json] -- CMD [ARGS...]  run CMD and say whether it is CPU- or IO-bound\n");
+    fprintf(f,
+            "usage: conc COMMAND [ARGS...]\n"
+            "commands:\n"
+            "  bound [--json] -- CMD [ARGS...]  run CMD and say whether it is CPU- or IO-bound\n");
 }
 
 int main(int argc, char **argv) {
