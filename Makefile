@@ -1,6 +1,6 @@
 # A thin wrapper over CMake. `make run` and `make test` work on a fresh machine: they install what
 # is missing first (scripts/deps.sh).
-#   make run                        build and run `conc demo`
+#   make run                        build and run the conc command on sample workloads
 #   make test [SANITIZE=address,undefined|thread]   build and run every test
 #   make bench                      benchmarks vs pthreads and CPython (bench/run)
 #   make install PREFIX=/usr/local
@@ -34,8 +34,13 @@ configure: $(BUILD)/CMakeCache.txt
 build: deps configure
 	cmake --build $(BUILD) -j $(JOBS)
 
+# Until `conc demo` exists, `make run` shows `conc bound` on two sample workloads.
 run: build
-	$(BUILD)/tools/conc/conc demo
+	@echo '== a CPU-bound command: hashing 300 MB =='
+	$(BUILD)/tools/conc/conc bound -- sh -c 'head -c 300000000 /dev/zero | md5sum'
+	@echo
+	@echo '== an IO/wait-bound command: a shell loop that mostly waits =='
+	$(BUILD)/tools/conc/conc bound -- sh -c 'for i in 1 2 3 4 5; do sleep 0.1; cat /proc/self/status > /dev/null; done'
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

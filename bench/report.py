@@ -1,0 +1,58 @@
+"""Join the C rows (conc, pthread, median ratio) with CPython's and print a Markdown table,
+with each row's target from the foundation issue and whether it was met."""
+import sys
+
+# row -> (label, max conc/pthread ratio)
+TARGETS = {
+    "lock_uncontended": ("Lock acquire+release, uncontended", 1.0),
+    "lock_contended_2t": ("Lock, 2 threads contending (ns per acquire)", 1.0),
+    "rlock_uncontended": ("RLock acquire+release, uncontended", None),
+    "semaphore_uncontended": ("Semaphore acquire+release, uncontended", None),
+    "event_pingpong": ("Event ping-pong, round trip", 1.1),
+    "condition_pingpong": ("Condition ping-pong, round trip", 1.1),
+    "barrier_2t_round": ("Barrier, 2-thread round", None),
+    "thread_start_join": ("Thread start + join", 1.2),
+}
+MIN_VS_PYTHON = 20.0
+
+
+def read(path):
+    rows = {}
+    with open(path) as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if parts and parts[0]:
+                rows[parts[0]] = parts[1:]
+    return rows
+
+
+def main():
+    c, py = read(sys.argv[1]), read(sys.argv[2])
+    print("| row | conc ns | pthread ns | CPython ns | conc/pthread (median of ratios) | target | CPython/conc | ≥20× |")
+    print("|---|---:|---:|---:|---:|---|---:|---|")
+    misses = 0
+    for row, (label, target) in TARGETS.items():
+        if row not in c:
+            continue
+        _, conc_ns, pth_ns, ratio = c[row]
+        conc_ns, pth_ns, ratio = float(conc_ns), float(pth_ns), float(ratio)
+        py_ns = float(py[row][0]) if row in py else None
+        tgt = f"≤ {target:.1f}×" if target else "—"
+        if target:
+            ok = ratio <= target
+            tgt += " ✓" if ok else " ✗"
+            misses += not ok
+        if py_ns:
+            speed = py_ns / conc_ns
+            fast = "✓" if speed >= MIN_VS_PYTHON else "✗"
+            misses += speed < MIN_VS_PYTHON
+            pys = f"{py_ns:.1f}"
+            sp = f"{speed:.1f}×"
+        else:
+            pys, sp, fast = "n/a", "n/a", ""
+        print(f"| {label} | {conc_ns:.1f} | {pth_ns:.1f} | {pys} | {ratio:.2f}× | {tgt} | {sp} | {fast} |")
+    print(f"\n{misses} target(s) missed in this run.")
+
+
+if __name__ == "__main__":
+    main()
