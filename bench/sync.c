@@ -104,8 +104,12 @@ static void p_contend(long n) {
     }
 }
 /* per operation: 2n acquisitions in total */
-static double c_lock_2(long n) { return two_threads(c_contend, c_contend, n / 2); }
-static double p_lock_2(long n) { return two_threads(p_contend, p_contend, n / 2); }
+static double c_lock_2(long n) {
+    return two_threads(c_contend, c_contend, n / 2);
+}
+static double p_lock_2(long n) {
+    return two_threads(p_contend, p_contend, n / 2);
+}
 
 static conc_event_t ev_ping, ev_pong;
 static void c_ev_a(long n) {
@@ -122,7 +126,9 @@ static void c_ev_b(long n) {
         conc_event_set(&ev_pong);
     }
 }
-static double c_event_pp(long n) { return two_threads(c_ev_a, c_ev_b, n); }
+static double c_event_pp(long n) {
+    return two_threads(c_ev_a, c_ev_b, n);
+}
 
 /* The pthread peer of both ping-pongs: a mutex, a condvar and a turn flag. */
 static pthread_cond_t p_cond = PTHREAD_COND_INITIALIZER;
@@ -145,7 +151,9 @@ static void p_pp_b(long n) {
         pthread_mutex_unlock(&p_mutex);
     }
 }
-static double p_pingpong(long n) { return two_threads(p_pp_a, p_pp_b, n); }
+static double p_pingpong(long n) {
+    return two_threads(p_pp_a, p_pp_b, n);
+}
 
 static conc_lock_t cc_lock = CONC_LOCK_INIT;
 static conc_cond_t c_cond;
@@ -168,7 +176,9 @@ static void c_cv_b(long n) {
         conc_cond_release(&c_cond);
     }
 }
-static double c_cond_pp(long n) { return two_threads(c_cv_a, c_cv_b, n); }
+static double c_cond_pp(long n) {
+    return two_threads(c_cv_a, c_cv_b, n);
+}
 
 static conc_barrier_t c_barrier;
 static pthread_barrier_t p_barrier;
@@ -178,11 +188,17 @@ static void c_bar(long n) {
 static void p_bar(long n) {
     for (long i = 0; i < n; i++) pthread_barrier_wait(&p_barrier);
 }
-static double c_barrier_2(long n) { return two_threads(c_bar, c_bar, n); }
-static double p_barrier_2(long n) { return two_threads(p_bar, p_bar, n); }
+static double c_barrier_2(long n) {
+    return two_threads(c_bar, c_bar, n);
+}
+static double p_barrier_2(long n) {
+    return two_threads(p_bar, p_bar, n);
+}
 
 /* ---- thread start + join ---- */
-static void *noop(void *arg) { return arg; }
+static void *noop(void *arg) {
+    return arg;
+}
 static double c_thread(long n) {
     double t = bench_now();
     for (long i = 0; i < n; i++) {
