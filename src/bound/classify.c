@@ -1,0 +1,73 @@
+/* The verdict: CPU-bound, IO/wait-bound or mixed, with a reason that quotes the numbers.
+ *
+ * One number decides, the CPU the work asked for per second of wall time: the time it ran
+ * (utilisation) plus the time it was runnable but waiting for a free core (cpu_wait). Utilisation
+ * alone would call a busy loop "mixed" on a loaded machine, where it gets half a core; what it
+ * waited for was a CPU, not I/O. The thresholds (conc/bound.h) leave a wide band between 0.3 and
+ * 0.7: a busy program measures near 1.0 per busy thread even under sanitizers (start-up is CPU
+ * too), a sleeping or reading one near 0.0, so both stay clear of the band on a noisy machine. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include "conc/bound.h"
+
+static int pct(double x) {
+    double p = round(x * 100);
+    return p > 1e6 ? 1000000 : (int)p;
+}
+
+static double ratio(double part, double whole) {
+    double r = whole > 0 ? part / whole : 0;
+    return isfinite(r) && r > 0 ? r : 0;
+}
+
+/* snprintf that may cut: a reason is one bounded line, and a cut one still reads. */
+__attribute__((format(printf, 3, 4))) static void say(char *buf, size_t size, const char *fmt,
+                                                      ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+}
+
+const char *conc_bound_verdict_name(conc_bound_verdict_t v) {
+    switch (v) {
+    case CONC_BOUND_CPU: return "CPU-bound";
+    case CONC_BOUND_IO: return "IO-bound";
+    case CONC_BOUND_MIXED: return "mixed";
+    }
+    return "unknown";
+}
+
+void conc_bound_classify(conc_bound_report_t *r) {
+    double u = ratio(r->user + r->sys, r->wall);
+    double w = ratio(r->cpu_wait, r->wall);
+    double demand = u + w;
+    int busy = pct(u), waiting = pct(w), idle = 100 - pct(demand);
+    if (idle < 0) idle = 0;
+    unsigned long long vol = (unsigned long long)r->voluntary_switches;
+    const char *switches = vol == 1 ? "voluntary switch" : "voluntary switches";
+    char cores[32] = "", wait[64] = "";
+    if (u > 1.3) say(cores, sizeof cores, ", on ~%d cores", (int)fmin(round(u), 1e6));
+    r->utilisation = u;
+
+    if (demand >= CONC_BOUND_CPU_AT) {
+        r->verdict = CONC_BOUND_CPU;
+        if (w >= 0.1) say(wait, sizeof wait, " and waiting for a free core %d%%", waiting);
+        say(r->reason, sizeof r->reason,
+            "CPU busy %d%% of wall time (parallelism %.1f%s)%s: the work is computation", busy, u,
+            cores, wait);
+    } else if (demand <= CONC_BOUND_IO_AT) {
+        r->verdict = CONC_BOUND_IO;
+        say(r->reason, sizeof r->reason,
+            "CPU idle %d%% of wall time: waiting on I/O, sleep or other processes; %llu %s", idle,
+            vol, switches);
+    } else {
+        r->verdict = CONC_BOUND_MIXED;
+        if (w >= 0.1) say(wait, sizeof wait, ", waiting for a free core %d%%", waiting);
+        say(r->reason, sizeof r->reason,
+            "CPU busy %d%% of wall time (parallelism %.1f)%s, idle %d%%: part computation, "
+            "part waiting; %llu %s",
+            busy, u, wait, idle, vol, switches);
+    }
+}
