@@ -8,15 +8,17 @@
  * The verdict rule (conc_bound_classify):
  *   utilisation u = (user + sys) / wall       how many cores were busy on average (2.0 = two)
  *   CPU wait    w = cpu_wait / wall           runnable but waiting for a free core (busy machine)
- *   demand      d = u + w                     how much CPU the work asked for
+ *   preempted   p = involuntary / (voluntary + involuntary switches)   (1 with no switches)
+ *   demand      d = u + w * p                 the CPU the work asked for
  *   CPU-bound       if d >= 0.7  (CONC_BOUND_CPU_AT)
  *   IO/wait-bound   if d <= 0.3  (CONC_BOUND_IO_AT)
  *   mixed           otherwise.
- * Counting CPU wait as demand keeps a busy loop CPU-bound on a loaded machine, where it gets only
- * part of a core: it was not waiting for I/O, it was waiting for a CPU. The reason line quotes the
- * numbers, e.g. "CPU busy 98% of wall time (parallelism 1.0): the work is computation", "CPU idle
- * 97% of wall time: waiting on I/O, sleep or other processes; 3 voluntary switches"; past a
- * utilisation of 1.3 it names the cores ("on ~2 cores"). */
+ * Waiting for a core after a preemption counts as demand, so a busy loop stays CPU-bound on a
+ * loaded machine where it gets only part of a core; waiting for one after a wake-up (I/O done,
+ * sleep over) does not. The reason line quotes the numbers, e.g. "CPU busy 98% of wall time
+ * (parallelism 1.0): the work is computation", "CPU idle 97% of wall time: waiting on I/O, sleep
+ * or other processes; 3 voluntary switches"; past a utilisation of 1.3 it names the cores
+ * ("on ~2 cores"). */
 #ifndef CONC_BOUND_H
 #define CONC_BOUND_H
 

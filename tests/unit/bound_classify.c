@@ -4,8 +4,8 @@
 #include "conc.h"
 #include "test.h"
 
-static conc_bound_report_t report(double wall, double user, double sys, double cpu_wait,
-                                  unsigned long long vol) {
+static conc_bound_report_t report6(double wall, double user, double sys, double cpu_wait,
+                                   unsigned long long vol, unsigned long long invol) {
     conc_bound_report_t r;
     memset(&r, 0, sizeof r);
     r.wall = wall;
@@ -13,8 +13,14 @@ static conc_bound_report_t report(double wall, double user, double sys, double c
     r.sys = sys;
     r.cpu_wait = cpu_wait;
     r.voluntary_switches = vol;
+    r.involuntary_switches = invol;
     conc_bound_classify(&r);
     return r;
+}
+
+static conc_bound_report_t report(double wall, double user, double sys, double cpu_wait,
+                                  unsigned long long vol) {
+    return report6(wall, user, sys, cpu_wait, vol, 0);
 }
 
 static void busy_core_is_cpu_bound(void **state) {
@@ -31,6 +37,10 @@ static void two_busy_cores_name_the_cores(void **state) {
     conc_bound_report_t r = report(0.5, 0.95, 0.02, 0, 2);
     assert_int_equal(r.verdict, CONC_BOUND_CPU);
     assert_non_null(strstr(r.reason, "CPU busy 194% of wall time (parallelism 1.9, on ~2 cores)"));
+    r = report(1.0, 1.4, 0, 0, 0);
+    assert_non_null(strstr(r.reason, "(parallelism 1.4, on ~2 cores)"));
+    r = report(1.0, 2.6, 0, 0, 0);
+    assert_non_null(strstr(r.reason, "(parallelism 2.6, on ~3 cores)"));
     r = report(1.0, 1.2, 0, 0, 0); /* up to 1.3 it is still "about one core" */
     assert_null(strstr(r.reason, "cores"));
 }
@@ -64,17 +74,29 @@ static void thresholds_are_inclusive(void **state) {
     assert_true(CONC_BOUND_IO_AT < CONC_BOUND_CPU_AT);
 }
 
-/* A busy loop that got half a core on a loaded machine waited for a CPU, not for I/O. */
+/* A busy loop that got half a core on a loaded machine waited for a CPU, not for I/O: its
+ * switches are preemptions. */
 static void waiting_for_a_core_counts_as_cpu_demand(void **state) {
     (void)state;
-    conc_bound_report_t r = report(1.0, 0.45, 0.0, 0.5, 1);
+    conc_bound_report_t r = report6(1.0, 0.45, 0.0, 0.5, 1, 99);
     assert_int_equal(r.verdict, CONC_BOUND_CPU);
     assert_true(r.utilisation > 0.44 && r.utilisation < 0.46);
     assert_string_equal(r.reason, "CPU busy 45% of wall time (parallelism 0.5) and waiting for a "
                                   "free core 50%: the work is computation");
-    r = report(1.0, 0.2, 0.0, 0.3, 1);
+    r = report6(1.0, 0.2, 0.0, 0.6, 0, 0); /* no switches at all: all of it */
+    assert_int_equal(r.verdict, CONC_BOUND_CPU);
+    r = report6(1.0, 0.2, 0.0, 0.3, 1, 1); /* half of it: 0.2 + 0.15 */
     assert_int_equal(r.verdict, CONC_BOUND_MIXED);
-    assert_non_null(strstr(r.reason, "waiting for a free core 30%, idle 50%"));
+    assert_non_null(strstr(r.reason, "(parallelism 0.2), waiting for a free core 30%, idle 50%"));
+}
+
+/* Processes that mostly block and wait for a core at each wake-up (a shell pipeline of sleeps on
+ * a busy machine) are still waiting on the outside world. */
+static void waiting_for_a_core_after_wake_ups_does_not(void **state) {
+    (void)state;
+    conc_bound_report_t r = report6(1.0, 0.1, 0.0, 0.4, 15, 5); /* 0.1 + 0.4 / 4 */
+    assert_int_equal(r.verdict, CONC_BOUND_IO);
+    assert_non_null(strstr(r.reason, "CPU idle 90% of wall time"));
 }
 
 static void degenerate_numbers_do_not_break_it(void **state) {
@@ -102,5 +124,6 @@ CONC_TEST_MAIN(cmocka_unit_test(busy_core_is_cpu_bound),
                cmocka_unit_test(idle_cpu_is_io_bound), cmocka_unit_test(half_busy_is_mixed),
                cmocka_unit_test(thresholds_are_inclusive),
                cmocka_unit_test(waiting_for_a_core_counts_as_cpu_demand),
+               cmocka_unit_test(waiting_for_a_core_after_wake_ups_does_not),
                cmocka_unit_test(degenerate_numbers_do_not_break_it),
                cmocka_unit_test(verdict_names))

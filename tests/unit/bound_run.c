@@ -28,7 +28,9 @@ static void busy_loop_is_cpu_bound(void **state) {
     assert_int_equal(r.verdict, CONC_BOUND_CPU);
     assert_int_equal(r.exit_status, 0);
     assert_true(r.wall >= 0.4 && r.wall < 10);
-    assert_true(r.user + r.sys > 0.1);
+    /* it ran or waited for a core nearly all the time (it may get only part of one) */
+    assert_true(r.user + r.sys + r.cpu_wait > 0.3);
+    assert_true(r.user + r.sys > 0.02);
     assert_true(r.peak_threads >= 1);
     assert_non_null(strstr(r.reason, "CPU busy"));
     assert_non_null(strstr(r.reason, "the work is computation"));
