@@ -6,19 +6,21 @@
  * does it mostly wait (threads or asyncio overlap the waits)?
  *
  * The verdict rule (conc_bound_classify):
- *   utilisation u = (user + sys) / wall       how many cores were busy on average (2.0 = two)
- *   CPU wait    w = cpu_wait / wall           runnable but waiting for a free core (busy machine)
- *   preempted   p = involuntary / (voluntary + involuntary switches)   (1 with no switches)
- *   demand      d = u + w * p                 the CPU the work asked for
- *   CPU-bound       if d >= 0.7  (CONC_BOUND_CPU_AT)
- *   IO/wait-bound   if d <= 0.3  (CONC_BOUND_IO_AT)
+ *   utilisation u = (user + sys) / wall   how many cores were busy on average (2.0 = two)
+ *   CPU wait    w = cpu_wait / wall       runnable but waiting for a free core (a busy machine)
+ *   CPU-bound       if u + w >= 0.7   (CONC_BOUND_CPU_AT)
+ *   IO/wait-bound   else if u <= 0.3  (CONC_BOUND_IO_AT)
  *   mixed           otherwise.
- * Waiting for a core after a preemption counts as demand, so a busy loop stays CPU-bound on a
- * loaded machine where it gets only part of a core; waiting for one after a wake-up (I/O done,
- * sleep over) does not. The reason line quotes the numbers, e.g. "CPU busy 98% of wall time
- * (parallelism 1.0): the work is computation", "CPU idle 97% of wall time: waiting on I/O, sleep
- * or other processes; 3 voluntary switches"; past a utilisation of 1.3 it names the cores
- * ("on ~2 cores"). */
+ * Counting the wait for a core keeps a busy loop CPU-bound on a loaded machine, where it gets only
+ * part of a core: it waited for a CPU, not for I/O. But every start-up and every wake-up (I/O done,
+ * sleep over) also waits for a core there, and summed over the four processes of
+ * `(sleep 1; echo) | cat` such waits can dwarf their CPU time while the work is plainly waiting on
+ * the outside world. So each thread's wait is weighted by the share of its life it was runnable
+ * (running or waiting to run): a busy loop was runnable all along and its wait counts in full;
+ * a process that slept 95% of its life counts 5% of the waits it had at its wake-ups.
+ * The reason line quotes the numbers, e.g. "CPU busy 98% of wall time (parallelism 1.0): the work
+ * is computation", "CPU idle 97% of wall time: waiting on I/O, sleep or other processes;
+ * 3 voluntary switches"; past a utilisation of 1.3 it names the cores ("on ~2 cores"). */
 #ifndef CONC_BOUND_H
 #define CONC_BOUND_H
 
@@ -26,16 +28,17 @@
 #include <stdio.h>
 #include "conc/error.h"
 
-#define CONC_BOUND_CPU_AT 0.7 /* demand at or above: CPU-bound */
-#define CONC_BOUND_IO_AT  0.3 /* demand at or below: IO/wait-bound */
+#define CONC_BOUND_CPU_AT 0.7 /* u + w at or above: CPU-bound */
+#define CONC_BOUND_IO_AT  0.3 /* otherwise u at or below: IO/wait-bound */
 
 typedef enum { CONC_BOUND_CPU = 1, CONC_BOUND_IO = 2, CONC_BOUND_MIXED = 3 } conc_bound_verdict_t;
 
 typedef struct {
-    double wall;        /* seconds */
-    double user, sys;   /* CPU seconds */
-    double utilisation; /* (user + sys) / wall: 2.0 means two cores busy all the time */
-    double cpu_wait;    /* seconds runnable but waiting for a core (summed over threads; sampled) */
+    double wall;           /* seconds */
+    double user, sys;      /* CPU seconds */
+    double utilisation;    /* (user + sys) / wall: 2.0 means two cores busy all the time */
+    double cpu_wait;       /* seconds runnable but waiting for a free core, summed over threads,
+                              each weighted by the share of its life it was runnable (sampled) */
     unsigned peak_threads; /* most threads seen at once (sampled every 1-10 ms) */
     uint64_t voluntary_switches, involuntary_switches;
     uint64_t bytes_read, bytes_written; /* through read/write-family calls (rchar/wchar) */

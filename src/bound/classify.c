@@ -1,19 +1,10 @@
 /* The verdict: CPU-bound, IO/wait-bound or mixed, with a reason that quotes the numbers.
  *
- * One number decides, the CPU the work asked for per second of wall time: the time it ran
- * (utilisation) plus the time it was runnable but waiting for a free core (cpu_wait) because it
- * had been preempted. Utilisation alone would call a busy loop "mixed" on a loaded machine, where
- * it gets half a core: what it waited for was a CPU, not I/O. But a program also waits for a core
- * after every wake-up (its I/O done, its sleep over) and at start-up, and on a busy machine those
- * waits add up - summed over the four processes of `(sleep 1; echo) | cat` they can exceed its CPU
- * time several times over - while the program is plainly waiting on the outside world. The run
- * delay is not split by cause, so it is apportioned by the switch counts: the involuntary share
- * (preemptions) counts as demand, the voluntary share (blocking) does not. A busy loop, nearly all
- * of whose switches are preemptions, keeps all of it; a sleeping pipeline keeps little.
- *
- * The thresholds (conc/bound.h) leave a wide band between 0.3 and 0.7: a busy program measures
- * near 1.0 per busy thread even under sanitizers (start-up is CPU too), a sleeping or reading one
- * near 0.0, so both stay clear of the band on a noisy machine. */
+ * The rule and why it counts the wait for a core (weighted per thread) are in conc/bound.h. The
+ * IO side looks at utilisation alone, as the wait only decides whether work that did not get
+ * the CPU it wanted was computing. The thresholds leave a wide band between 0.3 and 0.7: a busy
+ * program measures near 1.0 per busy thread even under sanitizers (start-up is CPU too), a
+ * sleeping or reading one near 0.0, so both stay clear of the band on a noisy machine. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -51,38 +42,33 @@ const char *conc_bound_verdict_name(conc_bound_verdict_t v) {
 void conc_bound_classify(conc_bound_report_t *r) {
     double u = ratio(r->user + r->sys, r->wall);
     double w = ratio(r->cpu_wait, r->wall);
-    double vol = (double)r->voluntary_switches, invol = (double)r->involuntary_switches;
-    double preempted = vol + invol > 0 ? invol / (vol + invol) : 1;
-    double demand = u + w * preempted;
     bool say_wait = w >= 0.1;
     int busy = pct(u), waiting = pct(w);
-    int idle = 100 - busy - (say_wait ? waiting : 0);
-    if (idle < 0) idle = 0;
-    unsigned long long nvol = (unsigned long long)r->voluntary_switches;
-    const char *switches = nvol == 1 ? "voluntary switch" : "voluntary switches";
+    unsigned long long vol = (unsigned long long)r->voluntary_switches;
+    const char *switches = vol == 1 ? "voluntary switch" : "voluntary switches";
     char cores[32] = "", wait[64] = "";
     if (u > 1.3) /* past 1.3 it is more than one core, however it rounds */
         say(cores, sizeof cores, ", on ~%d cores", (int)fmax(2, fmin(round(u), 1e6)));
     r->utilisation = u;
 
-    if (demand >= CONC_BOUND_CPU_AT) {
+    if (u + w >= CONC_BOUND_CPU_AT) {
         r->verdict = CONC_BOUND_CPU;
         if (say_wait) say(wait, sizeof wait, " and waiting for a free core %d%%", waiting);
         say(r->reason, sizeof r->reason,
             "CPU busy %d%% of wall time (parallelism %.1f%s)%s: the work is computation", busy, u,
             cores, wait);
-    } else if (demand <= CONC_BOUND_IO_AT) {
+    } else if (u <= CONC_BOUND_IO_AT) {
         r->verdict = CONC_BOUND_IO;
-        idle = busy < 100 ? 100 - busy : 0; /* the CPU was not running the work */
         say(r->reason, sizeof r->reason,
-            "CPU idle %d%% of wall time: waiting on I/O, sleep or other processes; %llu %s", idle,
-            nvol, switches);
+            "CPU idle %d%% of wall time: waiting on I/O, sleep or other processes; %llu %s",
+            100 - busy, vol, switches);
     } else {
         r->verdict = CONC_BOUND_MIXED;
         if (say_wait) say(wait, sizeof wait, ", waiting for a free core %d%%", waiting);
+        int idle = 100 - busy - (say_wait ? waiting : 0);
         say(r->reason, sizeof r->reason,
             "CPU busy %d%% of wall time (parallelism %.1f)%s, idle %d%%: part computation, "
             "part waiting; %llu %s",
-            busy, u, wait, idle, nvol, switches);
+            busy, u, wait, idle < 0 ? 0 : idle, vol, switches);
     }
 }

@@ -4,8 +4,10 @@
  * thread count exists only "now", so it is polled. The run delay (field 2 of
  * /proc/<pid>/task/<tid>/schedstat: ns spent runnable on a runqueue, not running) is cumulative per
  * thread, so polling loses only what a thread accrues after its last sample. Threads are kept in a
- * small hash table by tid, so each one contributes last - base exactly once, even after it exits;
- * a tid that comes back with a smaller value is a new thread reusing the id. The process tree is
+ * small hash table by tid, so each one is counted exactly once, even after it exits; a tid that
+ * comes back with smaller values is a new thread reusing the id. Each thread's wait is weighted by
+ * the share of its life it was runnable (field 1, CPU time, plus the wait), for the reason given in
+ * conc/bound.h. The process tree is
  * walked through /proc/<pid>/task/<tid>/children (CONFIG_PROC_CHILDREN); without it only the root
  * is seen.
  *
@@ -19,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "conc/time.h"
 #include "proc.h"
 
 #define MAX_PROCS 256 /* processes visited per sample: bounds the cost on a huge tree */
@@ -73,23 +76,35 @@ static bool reserve(conc__bound_tracker_t *t) {
     return true;
 }
 
-static void note_delay(conc__bound_tracker_t *t, pid_t tid, uint64_t delay) {
+/* The wait a thread is credited with: its run delay times the share of its life it was runnable
+ * (running or waiting to run). Its life is known only between samples, and can be no shorter than
+ * the time it was runnable; a thread seen once counts whole. */
+static double credited(const conc__bound_task_t *s) {
+    double delay = (double)(s->delay - s->delay0), busy = (double)(s->run - s->run0) + delay;
+    double life = (s->seen - s->seen0) * 1e9;
+    if (life < busy) life = busy;
+    return life > 0 ? delay * (busy / life) : 0;
+}
+
+static void note(conc__bound_tracker_t *t, pid_t tid, uint64_t run, uint64_t delay, double now) {
     if (!reserve(t)) return; /* out of memory: this thread's wait goes uncounted */
     size_t mask = t->cap - 1, i = ((size_t)tid * 2654435761u) & mask;
     while (t->tasks[i].tid && t->tasks[i].tid != tid) i = (i + 1) & mask;
     conc__bound_task_t *s = &t->tasks[i];
     if (!s->tid) {
         s->tid = tid;
-        s->base = t->set_base ? delay : 0;
-        s->last = delay;
+        s->run0 = t->set_base ? run : 0;
+        s->delay0 = t->set_base ? delay : 0;
+        s->seen0 = now;
         t->n++;
-        return;
+    } else if (run < s->run || delay < s->delay) { /* the tid was reused by a new thread */
+        t->retired += credited(s);
+        s->run0 = s->delay0 = 0;
+        s->seen0 = now;
     }
-    if (delay < s->last) { /* the tid was reused by a new thread */
-        t->retired_ns += s->last - s->base;
-        s->base = 0;
-    }
-    s->last = delay;
+    s->run = run;
+    s->delay = delay;
+    s->seen = now;
 }
 
 void conc__bound_sample(conc__bound_tracker_t *t, pid_t root) {
@@ -97,6 +112,7 @@ void conc__bound_sample(conc__bound_tracker_t *t, pid_t root) {
     size_t nprocs = 0, next = 0;
     unsigned threads = 0;
     char path[96], buf[4096];
+    double now = conc_monotonic();
     procs[nprocs++] = root;
     while (next < nprocs) {
         pid_t pid = procs[next++];
@@ -114,7 +130,7 @@ void conc__bound_sample(conc__bound_tracker_t *t, pid_t root) {
             unsigned long long run, delay;
             if (n > 0) {
                 t->bytes += (uint64_t)n;
-                if (sscanf(buf, "%llu %llu", &run, &delay) == 2) note_delay(t, tid, delay);
+                if (sscanf(buf, "%llu %llu", &run, &delay) == 2) note(t, tid, run, delay, now);
             }
             if (!t->tree) continue;
             snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid, (int)tid);
@@ -133,10 +149,10 @@ void conc__bound_sample(conc__bound_tracker_t *t, pid_t root) {
 }
 
 double conc__bound_cpu_wait(const conc__bound_tracker_t *t) {
-    uint64_t ns = t->retired_ns;
+    double ns = t->retired;
     for (size_t i = 0; i < t->cap; i++)
-        if (t->tasks[i].tid) ns += t->tasks[i].last - t->tasks[i].base;
-    return (double)ns / 1e9;
+        if (t->tasks[i].tid) ns += credited(&t->tasks[i]);
+    return ns / 1e9;
 }
 
 void conc__bound_tracker_free(conc__bound_tracker_t *t) {
