@@ -70,7 +70,8 @@ int conc_barrier_wait(conc_barrier_t *b, double timeout) {
     /* _enter: let the previous round drain or a reset finish. */
     while (STATE(b) == DRAINING || STATE(b) == RESETTING) {
         r = conc__cond_wait_until(&b->_priv.cond, deadline);
-        if (r == CONC_EOWNERDEAD) break_barrier(b);
+        if (r == CONC_EOWNERDEAD)
+            break_barrier(b);
         else if (r < 0) {
             conc_lock_release(&b->_priv.lock);
             return r;

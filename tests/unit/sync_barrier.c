@@ -32,8 +32,8 @@ static void one_party_passes_alone(void **state) {
 enum { PARTIES = 4, ROUNDS = 200 };
 struct rounds {
     conc_barrier_t b;
-    unsigned seen[ROUNDS];     /* bit per index */
-    int action_runs[ROUNDS];   /* by round */
+    unsigned seen[ROUNDS];   /* bit per index */
+    int action_runs[ROUNDS]; /* by round */
     pthread_t action_by[ROUNDS];
     pthread_t last_by[ROUNDS]; /* thread that got index PARTIES - 1 */
     int round;                 /* advanced by the action, under the barrier's lock */

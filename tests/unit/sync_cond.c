@@ -83,8 +83,10 @@ static void *wait_once(void *arg) {
     struct crowd *w = arg;
     conc_cond_acquire(&w->c, -1);
     int r = conc_cond_wait(&w->c, 30);
-    if (r == 0) w->woken++; /* under the condition's lock */
-    else w->failed++;
+    if (r == 0)
+        w->woken++; /* under the condition's lock */
+    else
+        w->failed++;
     conc_cond_release(&w->c);
     return NULL;
 }
@@ -309,7 +311,8 @@ static void main_thread_wait_is_interrupted_and_relocks(void **state) {
 CONC_TEST_MAIN(cmocka_unit_test(init_with_checks_its_lock),
                cmocka_unit_test(wait_and_notify_need_the_lock),
                cmocka_unit_test(timeouts_return_with_the_lock_held),
-               cmocka_unit_test(notify_wakes_exactly_n), cmocka_unit_test(notify_all_wakes_everyone),
+               cmocka_unit_test(notify_wakes_exactly_n),
+               cmocka_unit_test(notify_all_wakes_everyone),
                cmocka_unit_test(notify_without_waiters_is_not_banked),
                cmocka_unit_test(wait_for_waits_for_the_predicate),
                cmocka_unit_test(wait_fully_releases_and_restores_an_rlock),

@@ -96,7 +96,8 @@ static void *count_under_sem(void *arg) {
     struct counter *c = arg;
     for (int i = 0; i < ITERS; i++) {
         int r;
-        while ((r = conc_sem_acquire(&c->s, (i & 3) ? CONC_FOREVER : 0.0001)) == -ETIMEDOUT) {}
+        while ((r = conc_sem_acquire(&c->s, (i & 3) ? CONC_FOREVER : 0.0001)) == -ETIMEDOUT) {
+        }
         if (r != 0) return (void *)1;
         c->n++;
         if (conc_sem_release(&c->s, 1) != 0) return (void *)2;

@@ -84,7 +84,7 @@ static inline void run_interrupted(int (*body)(void *), void *arg) {
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);             \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
             return 1;                                                                              \
         }                                                                                          \
     } while (0)
