@@ -41,7 +41,6 @@ int conc_barrier_init(conc_barrier_t *b, unsigned parties, int (*action)(void *)
     SET_COUNT(b, 0);
     SET_STATE(b, FILLING);
     b->_priv.flags = flags;
-    __atomic_thread_fence(__ATOMIC_RELEASE);
     return 0;
 }
 

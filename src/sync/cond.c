@@ -49,7 +49,6 @@ int conc_cond_init(conc_cond_t *c, unsigned flags) {
     c->_priv.nwait = 0;
     c->_priv.tokens = 0;
     c->_priv.flags = flags;
-    __atomic_thread_fence(__ATOMIC_RELEASE);
     return 0;
 }
 
@@ -58,7 +57,6 @@ int conc_cond_init_with(conc_cond_t *c, conc_lock_t *lock) {
     int r = conc_cond_init(c, lock->_priv.flags & CONC_PSHARED);
     if (r < 0) return r;
     c->_priv.lock_off = (int64_t)((char *)lock - (char *)c);
-    __atomic_thread_fence(__ATOMIC_RELEASE);
     return 0;
 }
 

@@ -19,7 +19,6 @@ int conc_event_init(conc_event_t *e, unsigned flags) {
     __atomic_store_n(&e->_priv.word, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&e->_priv.waiters, 0, __ATOMIC_RELAXED);
     e->_priv.flags = flags;
-    __atomic_thread_fence(__ATOMIC_RELEASE);
     return 0;
 }
 

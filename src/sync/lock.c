@@ -53,7 +53,6 @@ int conc_lock_init(conc_lock_t *l, unsigned flags) {
     if (flags & ~CONC_PSHARED) return -EINVAL;
     __atomic_store_n(&l->_priv.word, 0, __ATOMIC_RELAXED);
     l->_priv.flags = flags;
-    __atomic_thread_fence(__ATOMIC_RELEASE);
     return 0;
 }
 

@@ -16,7 +16,6 @@ int conc_rlock_init(conc_rlock_t *r, unsigned flags) {
     __atomic_store_n(&r->_priv.word, 0, __ATOMIC_RELAXED);
     r->_priv.count = 0;
     r->_priv.flags = flags;
-    __atomic_thread_fence(__ATOMIC_RELEASE);
     return 0;
 }
 

@@ -19,7 +19,6 @@ int conc_sem_init(conc_sem_t *s, unsigned value, unsigned flags) {
     __atomic_store_n(&s->_priv.waiters, 0, __ATOMIC_RELAXED);
     s->_priv.initial = value;
     s->_priv.flags = flags;
-    __atomic_thread_fence(__ATOMIC_RELEASE);
     return 0;
 }
 
