@@ -26,7 +26,9 @@
  * The lock is the condition's own RLock, or an external Lock found by its offset from the
  * condition, so a shared condition needs no pointer. wait() re-acquires the lock without being
  * interrupted before it returns, on every path: the caller always holds the lock afterwards. If the
- * lock is shared and its holder died meanwhile, wait() returns CONC_EOWNERDEAD (lock held). */
+ * lock is shared and its holder died meanwhile, wait() returns CONC_EOWNERDEAD (lock held). A
+ * process killed while waiting stays counted in nwait; notify may then grant a token nobody
+ * needs, which the next woken waiter takes - harmless, but a later notify(n) can wake one fewer. */
 #include <limits.h>
 #include <math.h>
 #include <stddef.h>
