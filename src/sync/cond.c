@@ -27,8 +27,9 @@
  * condition, so a shared condition needs no pointer. wait() re-acquires the lock without being
  * interrupted before it returns, on every path: the caller always holds the lock afterwards. If the
  * lock is shared and its holder died meanwhile, wait() returns CONC_EOWNERDEAD (lock held). A
- * process killed while waiting stays counted in nwait; notify may then grant a token nobody
- * needs, which the next woken waiter takes - harmless, but a later notify(n) can wake one fewer. */
+ * process killed while waiting stays counted in nwait, so a notify may grant it a wake-up that
+ * nobody takes until some waiter's timeout expires: that waiter then returns 0, not -ETIMEDOUT
+ * (a spurious wake-up, harmless to the usual loop re-checking its predicate). */
 #include <limits.h>
 #include <math.h>
 #include <stddef.h>
