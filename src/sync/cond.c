@@ -137,6 +137,8 @@ int conc_cond_wait(conc_cond_t *c, double timeout) {
 }
 
 int conc_cond_wait_for(conc_cond_t *c, bool (*pred)(void *), void *arg, double timeout) {
+    /* Python only notices a missing lock at the first wait; the predicate reads state the lock
+     * guards, so calling it unlocked is the bug we report, even when it happens to be true. */
     if (!is_owned(c)) return -EPERM;
     double deadline = conc_deadline(timeout);
     /* As Python: test first, and wait at least once even with timeout 0 (the lock is let go). */
