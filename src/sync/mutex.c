@@ -26,11 +26,12 @@
 #define CONC__MUTEX_SPIN 20
 #define CONC__OWNER_POLL 0.2
 
-/* If the holder seen in the word is dead, take the word over. 0 if it was free and we took it,
- * CONC_EOWNERDEAD if taken from a dead holder, -EAGAIN otherwise. */
-static int take_if_dead(uint32_t *w, uint32_t me, unsigned how) {
+/* If the holder seen in the word is dead, take the word over. 0 if it was free and we took it
+ * (storing mine: me, or me | WAITERS for a thread that has slept), CONC_EOWNERDEAD if taken from a
+ * dead holder, -EAGAIN otherwise. */
+static int take_if_dead(uint32_t *w, uint32_t me, uint32_t mine, unsigned how) {
     uint32_t c = conc__load(w);
-    if (c == 0) return conc__cas(w, &c, me | CONC__MUTEX_WAITERS) ? 0 : -EAGAIN;
+    if (c == 0) return conc__cas(w, &c, mine) ? 0 : -EAGAIN;
     if (!(how & CONC__M_SHARED)) return -EAGAIN;
     uint32_t owner = c & ~CONC__MUTEX_WAITERS;
     if (owner == me || !conc__task_dead((pid_t)owner, how & CONC__M_PROCESS)) return -EAGAIN;
@@ -39,7 +40,7 @@ static int take_if_dead(uint32_t *w, uint32_t me, unsigned how) {
 }
 
 int conc__mutex_poll_slow(uint32_t *w, uint32_t me, unsigned how) {
-    int r = take_if_dead(w, me, how);
+    int r = take_if_dead(w, me, me, how);
     return r == -EAGAIN ? -ETIMEDOUT : r;
 }
 
@@ -68,7 +69,7 @@ int conc__mutex_lock_slow(uint32_t *w, uint32_t me, double deadline, unsigned ho
         int r = (how & CONC__M_INTR) ? conc__wait(w, c, until, shared)
                                      : conc__wait_nointr(w, c, until, shared);
         if (r == -ETIMEDOUT && shared) {
-            int t = take_if_dead(w, me, how);
+            int t = take_if_dead(w, me, me | CONC__MUTEX_WAITERS, how);
             if (t != -EAGAIN) return t;
             if (until < deadline) continue; /* only the slice ended */
         }
