@@ -288,7 +288,9 @@ static int interrupted_wait(void *arg) {
     conc_cond_t c = CONC_COND_INIT;
     CHECK(conc_cond_acquire(&c, -1) == 0);
     CHECK(conc_cond_acquire(&c, -1) == 0);
-    CHECK(conc_cond_wait(&c, 30) == -EINTR);
+    double t0 = conc_monotonic();
+    CHECK(conc_cond_wait(&c, INTR_TIMEOUT) == -EINTR);
+    CHECK(WOKEN_EARLY(t0));
     CHECK(c._priv.nwait == 0);
     /* re-held at the same depth */
     CHECK(conc_cond_release(&c) == 0);

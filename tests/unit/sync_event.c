@@ -105,7 +105,9 @@ static void ping_pong_between_two_threads(void **state) {
 static int interrupted_wait(void *arg) {
     (void)arg;
     conc_event_t e = CONC_EVENT_INIT;
-    CHECK(conc_event_wait(&e, 30) == -EINTR);
+    double t0 = conc_monotonic();
+    CHECK(conc_event_wait(&e, INTR_TIMEOUT) == -EINTR);
+    CHECK(WOKEN_EARLY(t0));
     CHECK(LOAD(&e._priv.waiters) == 0);
     CHECK(conc_event_wait(&e, 0.05) == -ETIMEDOUT);
     conc_event_set(&e);

@@ -129,7 +129,9 @@ static int interrupted_acquire(void *arg) {
     pthread_t th;
     CHECK(pthread_create(&th, NULL, hold_forever, &t) == 0);
     while (LOAD(&t.got) != 1) sched_yield();
-    CHECK(conc_rlock_acquire(&r, 30) == -EINTR);
+    double t0 = conc_monotonic();
+    CHECK(conc_rlock_acquire(&r, INTR_TIMEOUT) == -EINTR);
+    CHECK(WOKEN_EARLY(t0));
     CHECK(conc_rlock_release(&r) == -EPERM); /* we got nothing */
     CHECK(conc_rlock_acquire(&r, 0.05) == -ETIMEDOUT);
     STORE(&t.got, 2);
