@@ -8,6 +8,7 @@
 #include "conc/thread.h"
 #include "conc/signal.h"
 #include "conc/bound.h"
+#include "conc/task.h"
 #include "conc/future.h"
 #include "conc/loop.h"
 

@@ -55,6 +55,7 @@ int conc__fiber_init(struct conc__fiber *f, size_t stack_size, const char *name,
     int r = conc__stack_alloc(&f->stack, stack_size);
     if (r < 0) return r;
     f->name = name;
+    f->id = 0;
     f->entry = entry;
     f->arg = arg;
     f->asan_fake = NULL;

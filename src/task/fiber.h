@@ -12,7 +12,8 @@
 struct conc__fiber {
     conc__ctx_t ctx;
     struct conc__stack stack; /* zeroed for a thread's own fiber */
-    const char *name;         /* for the stack overflow report; NULL for a thread */
+    const char *name;         /* for the stack overflow report; NULL: "Task-<id>" */
+    unsigned long long id;
     void (*entry)(void *arg);
     void *arg;
     /* AddressSanitizer: the fake stack of a suspended fiber, and the bounds of the stack (for a

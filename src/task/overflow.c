@@ -53,16 +53,26 @@ static size_t put(char *buf, size_t at, size_t cap, const char *s) {
     return at;
 }
 
-static void report(const struct conc__fiber *f) {
-    char buf[320], num[24];
-    size_t n = 0, k = 0;
-    size_t v = f->stack.size;
+static size_t put_num(char *buf, size_t at, size_t cap, unsigned long long v) {
+    char num[24];
+    size_t k = 0;
     do num[k++] = (char)('0' + v % 10);
     while ((v /= 10) && k < sizeof num);
-    n = put(buf, n, sizeof buf, "conc: task '");
-    n = put(buf, n, 200, f->name ? f->name : "?");
+    while (k && at < cap) buf[at++] = num[--k];
+    return at;
+}
+
+static void report(const struct conc__fiber *f) {
+    char buf[320];
+    size_t n = put(buf, 0, sizeof buf, "conc: task '");
+    if (f->name) {
+        n = put(buf, n, 200, f->name);
+    } else {
+        n = put(buf, n, sizeof buf, "Task-");
+        n = put_num(buf, n, sizeof buf, f->id);
+    }
     n = put(buf, n, sizeof buf, "' overflowed its ");
-    while (k && n < sizeof buf) buf[n++] = num[--k];
+    n = put_num(buf, n, sizeof buf, f->stack.size);
     n = put(buf, n, sizeof buf, "-byte stack\n");
     ssize_t w = write(STDERR_FILENO, buf, n);
     (void)w;
