@@ -153,12 +153,11 @@ CONC_API void conc_taskgroup_free(conc_taskgroup_t *g);
  * cancellation is pending (the scope's own cancellation is absorbed: the task will not end
  * cancelled because of it), -ECANCELED if the task is being cancelled from elsewhere (that
  * propagates), 0 otherwise. Scopes nest; exit them in reverse order, in the task that entered
- * them, before that task returns. The struct lives on the task's stack. */
+ * them. The struct may live on the task's stack; a scope left open is closed when its task ends. */
 typedef struct {
     struct {
-        void *task, *handle, *next;
+        void *node; /* the scope's state while entered (its timer must not point into a stack) */
         double when;
-        unsigned cancelling;
         int state;
     } _priv;
 } conc_timeout_t;

@@ -49,24 +49,24 @@ struct conc_task {
     conc_future_t *fut; /* the task's outcome; one reference held by the task */
     conc_task_fn fn;
     void *arg;
-    void *ret;              /* what fn returned */
-    int error;              /* conc_task_error's code */
-    uint32_t refs;          /* the handle, the runtime until done, in-flight callbacks */
-    uint32_t finished;      /* atomic: set once DONE, for other threads */
-    uint8_t state;          /* CONC__T_* */
-    bool must_cancel;       /* cancel at the next suspension point */
-    bool cancel_seen;       /* a suspension returned -ECANCELED and uncancel was not called */
-    unsigned cancelling;    /* cancel requests not uncancelled (asyncio's cancelling()) */
-    uint64_t id;            /* "Task-<id>" when unnamed */
-    char *name;             /* malloc'd; NULL: generated on demand into gen_name */
+    void *ret;           /* what fn returned */
+    int error;           /* conc_task_error's code */
+    uint32_t refs;       /* the handle, the runtime until done, in-flight callbacks */
+    uint32_t finished;   /* atomic: set once DONE, for other threads */
+    uint8_t state;       /* CONC__T_* */
+    bool must_cancel;    /* cancel at the next suspension point */
+    bool cancel_seen;    /* a suspension returned -ECANCELED and uncancel was not called */
+    unsigned cancelling; /* cancel requests not uncancelled (asyncio's cancelling()) */
+    uint64_t id;         /* "Task-<id>" when unnamed */
+    char *name;          /* malloc'd; NULL: generated on demand into gen_name */
     char gen_name[24];
     /* parking */
     conc__detach_fn detach;
     void *detach_arg;
-    void *token;           /* what it waits for: lets a late wake-up check it is still wanted */
-    int wake_code;         /* what conc__task_park returns */
-    conc_handle_t *timer;  /* the park deadline, or the step already scheduled */
-    bool timer_is_step;    /* timer is a scheduled step (a wake), not a deadline */
+    void *token;          /* what it waits for: lets a late wake-up check it is still wanted */
+    int wake_code;        /* what conc__task_park returns */
+    conc_handle_t *timer; /* the park deadline, or the step already scheduled */
+    bool timer_is_step;   /* timer is a scheduled step (a wake), not a deadline */
     struct conc__timeout_link *timeouts; /* open timeout scopes, innermost first */
     /* the loop's list of live tasks (conc_run cancels the leftovers) */
     struct conc_task *prev, *next;

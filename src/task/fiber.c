@@ -52,8 +52,16 @@ static void fiber_start(void *transfer, void *arg) {
 
 int conc__fiber_init(struct conc__fiber *f, size_t stack_size, const char *name,
                      void (*entry)(void *arg), void *arg) {
-    int r = conc__stack_alloc(&f->stack, stack_size);
+    struct conc__stack s;
+    int r = conc__stack_alloc(&s, stack_size);
     if (r < 0) return r;
+    conc__fiber_init_stack(f, &s, name, entry, arg);
+    return 0;
+}
+
+void conc__fiber_init_stack(struct conc__fiber *f, const struct conc__stack *s, const char *name,
+                            void (*entry)(void *arg), void *arg) {
+    f->stack = *s;
     f->name = name;
     f->id = 0;
     f->entry = entry;
@@ -68,7 +76,6 @@ int conc__fiber_init(struct conc__fiber *f, size_t stack_size, const char *name,
     f->tsan = NULL;
 #endif
     conc__ctx_make(&f->ctx, f->stack.lo, f->stack.size, fiber_start, f);
-    return 0;
 }
 
 void conc__fiber_destroy(struct conc__fiber *f) {

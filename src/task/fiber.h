@@ -37,6 +37,9 @@ CONC_HIDDEN struct conc__fiber *conc__fiber_thread(void);
  * -ENOMEM. */
 CONC_HIDDEN int conc__fiber_init(struct conc__fiber *f, size_t stack_size, const char *name,
                                  void (*entry)(void *arg), void *arg);
+/* The same on a stack the caller mapped (tests lay out memory around it); the fiber owns it. */
+CONC_HIDDEN void conc__fiber_init_stack(struct conc__fiber *f, const struct conc__stack *s,
+                                        const char *name, void (*entry)(void *arg), void *arg);
 /* Free the stack of a fiber that is not running (it ended, or never started). */
 CONC_HIDDEN void conc__fiber_destroy(struct conc__fiber *f);
 

@@ -49,7 +49,7 @@ int conc_wait_futures(conc_future_t **fs, size_t n, double timeout, int return_w
         return -EINVAL;
     for (size_t i = 0; i < n; i++)
         if (!fs[i]) return -EINVAL;
-    int mode = return_when == CONC_FIRST_COMPLETED ? WS_FIRST
+    int mode = return_when == CONC_FIRST_COMPLETED   ? WS_FIRST
                : return_when == CONC_FIRST_EXCEPTION ? WS_FIRST_ERROR
                                                      : WS_ALL;
     int r = 0;

@@ -1,50 +1,68 @@
 /* Timeout scopes (asyncio.timeout, 3.11 timeouts.py): states entered -> expiring -> expired, or
  * exited. Expiry is a loop timer that cancels the task; exit takes back that one cancellation
  * (cancelling() drops by one) and, if no other request is left above the count seen at entry,
- * absorbs it and reports -ETIMEDOUT; otherwise the task is being cancelled from elsewhere and
- * that goes on. Open scopes are linked from the task so that its end can cancel their timers even
- * if a scope was never exited. */
+ * absorbs it and reports -ETIMEDOUT; otherwise the task is being cancelled from elsewhere and that
+ * goes on.
+ *
+ * The timer's state lives in a small heap node, not in the caller's conc_timeout_t: the timer must
+ * never write into a stack frame that may be gone (a scope entered in a helper that returned
+ * without exiting it). Open scopes are linked from the task, so its end cancels their timers and
+ * frees the nodes whatever the program did. */
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include "conc/time.h"
 #include "../internal/task.h"
 
 enum { TO_UNUSED, TO_ENTERED, TO_EXPIRING, TO_EXPIRED, TO_EXITED };
 
+struct conc__timeout_link {
+    struct conc__timeout_link *next; /* the task's open scopes, innermost first */
+    conc_task_t *task;
+    conc_handle_t *handle; /* the expiry timer, NULL once fired or cancelled */
+    double when;
+    unsigned cancelling; /* the task's cancelling() at entry */
+    int state;
+};
+
 #define P(to) (&(to)->_priv)
 
 static void expire(void *arg) {
-    conc_timeout_t *to = arg;
-    P(to)->handle = NULL;
-    if (P(to)->state != TO_ENTERED) return;
-    P(to)->state = TO_EXPIRING;
-    conc_task_cancel(P(to)->task);
+    struct conc__timeout_link *n = arg;
+    n->handle = NULL;
+    if (n->state != TO_ENTERED) return;
+    n->state = TO_EXPIRING;
+    conc_task_cancel(n->task);
 }
 
-static int arm(conc_timeout_t *to, double when) {
-    conc_task_t *t = P(to)->task;
-    P(to)->when = when;
-    P(to)->handle = NULL;
+static int arm(struct conc__timeout_link *n, double when) {
+    n->when = when;
+    n->handle = NULL;
     if (when >= INFINITY) return 0;
-    P(to)->handle = conc_call_at(t->loop, when, expire, to);
-    return P(to)->handle ? 0 : -ENOMEM;
+    n->handle = conc_call_at(n->task->loop, when, expire, n);
+    return n->handle ? 0 : -ENOMEM;
 }
 
 int conc_timeout_enter_at(conc_timeout_t *to, double when) {
     conc_task_t *t = conc__task_running;
-    if (!to) return -EINVAL;
+    if (!to || isnan(when)) return -EINVAL;
+    P(to)->node = NULL;
+    P(to)->state = TO_EXITED;
+    P(to)->when = when;
     if (!t) return -EPERM;
-    if (isnan(when)) return -EINVAL;
-    P(to)->task = t;
-    P(to)->cancelling = t->cancelling;
-    P(to)->state = TO_ENTERED;
-    int r = arm(to, when);
-    if (r < 0) {
-        P(to)->state = TO_EXITED;
-        return r;
+    struct conc__timeout_link *n = calloc(1, sizeof *n);
+    if (!n) return -ENOMEM;
+    n->task = t;
+    n->cancelling = t->cancelling;
+    n->state = TO_ENTERED;
+    if (arm(n, when) < 0) {
+        free(n);
+        return -ENOMEM;
     }
-    P(to)->next = t->timeouts;
-    t->timeouts = (struct conc__timeout_link *)to;
+    n->next = t->timeouts;
+    t->timeouts = n;
+    P(to)->node = n;
+    P(to)->state = TO_ENTERED;
     return 0;
 }
 
@@ -54,37 +72,47 @@ int conc_timeout_enter(conc_timeout_t *to, double delay) {
 }
 
 int conc_timeout_reschedule(conc_timeout_t *to, double when) {
-    if (!to || P(to)->state != TO_ENTERED || isnan(when)) return -EINVAL;
-    if (P(to)->handle) conc_handle_cancel(P(to)->handle);
-    return arm(to, when);
+    struct conc__timeout_link *n = to ? P(to)->node : NULL;
+    if (!n || n->state != TO_ENTERED || isnan(when)) return -EINVAL;
+    if (n->handle) conc_handle_cancel(n->handle);
+    P(to)->when = when;
+    return arm(n, when);
 }
 
 double conc_timeout_when(const conc_timeout_t *to) {
-    return to ? P(to)->when : INFINITY;
+    if (!to) return INFINITY;
+    const struct conc__timeout_link *n = P(to)->node;
+    return n ? n->when : P(to)->when;
 }
 
 bool conc_timeout_expired(const conc_timeout_t *to) {
-    return to && (P(to)->state == TO_EXPIRING || P(to)->state == TO_EXPIRED);
-}
-
-static void unlink_scope(conc_task_t *t, conc_timeout_t *to) {
-    conc_timeout_t **p = (conc_timeout_t **)&t->timeouts;
-    while (*p && *p != to) p = (conc_timeout_t **)&P(*p)->next;
-    if (*p) *p = P(to)->next;
+    if (!to) return false;
+    const struct conc__timeout_link *n = P(to)->node;
+    int s = n ? n->state : P(to)->state;
+    return s == TO_EXPIRING || s == TO_EXPIRED;
 }
 
 int conc_timeout_exit(conc_timeout_t *to) {
     if (!to) return -EINVAL;
-    conc_task_t *t = P(to)->task;
-    if (!t || t != conc__task_running) return -EPERM;
-    if (P(to)->state != TO_ENTERED && P(to)->state != TO_EXPIRING) return -EINVAL;
-    if (P(to)->handle) conc_handle_cancel(P(to)->handle);
-    P(to)->handle = NULL;
-    unlink_scope(t, to);
-    if (P(to)->state == TO_EXPIRING) {
+    struct conc__timeout_link *n = P(to)->node;
+    if (!n) return -EINVAL;
+    conc_task_t *t = n->task;
+    if (t != conc__task_running) return -EPERM;
+    if (n->handle) conc_handle_cancel(n->handle);
+    for (struct conc__timeout_link **p = &t->timeouts; *p; p = &(*p)->next)
+        if (*p == n) {
+            *p = n->next;
+            break;
+        }
+    bool expired = n->state == TO_EXPIRING;
+    unsigned at_entry = n->cancelling;
+    P(to)->when = n->when;
+    P(to)->node = NULL;
+    free(n);
+    if (expired) {
         P(to)->state = TO_EXPIRED;
         if (t->cancelling > 0) t->cancelling--;
-        if (t->cancelling <= P(to)->cancelling) {
+        if (t->cancelling <= at_entry) {
             t->cancel_seen = false;
             t->must_cancel = false;
             return -ETIMEDOUT;
@@ -96,10 +124,12 @@ int conc_timeout_exit(conc_timeout_t *to) {
 }
 
 void conc__timeouts_task_done(conc_task_t *t) {
-    for (conc_timeout_t *to = (conc_timeout_t *)t->timeouts; to; to = P(to)->next) {
-        if (P(to)->handle) conc_handle_cancel(P(to)->handle);
-        P(to)->handle = NULL;
-        P(to)->state = TO_EXITED;
+    struct conc__timeout_link *n = t->timeouts;
+    while (n) {
+        struct conc__timeout_link *next = n->next;
+        if (n->handle) conc_handle_cancel(n->handle);
+        free(n);
+        n = next;
     }
     t->timeouts = NULL;
 }

@@ -113,7 +113,16 @@ int conc__waitset_wait(conc_future_t **fs, size_t n, int mode, double deadline,
         int k = conc_future_remove_done_callback(fs[i], ws_done, w);
         while (k-- > 0) ws_unref(w);
     }
-    *out = w->ws;
+    /* a snapshot, field by field: callbacks in other threads may still be counting (atomics) */
+    out->refs = 0;
+    out->task = t;
+    out->remaining = __atomic_load_n(&w->ws.remaining, __ATOMIC_ACQUIRE);
+    out->ndone = __atomic_load_n(&w->ws.ndone, __ATOMIC_ACQUIRE);
+    out->first_err = __atomic_load_n(&w->ws.first_err, __ATOMIC_ACQUIRE);
+    out->mode = __atomic_load_n(&w->ws.mode, __ATOMIC_ACQUIRE);
+    out->cancel_requested = w->ws.cancel_requested;
+    out->fs = fs;
+    out->n = n;
     ws_unref(w);
     return r;
 }

@@ -12,8 +12,8 @@ struct waitset {
     conc_task_t *task;  /* the waiter (one reference, dropped with the record) */
     uint32_t remaining; /* futures not done yet */
     uint32_t ndone;
-    int first_err;      /* the first error or -ECANCELED among the done ones, 0 if none yet */
-    int mode;           /* WS_*: when the waiter wants to be woken (atomic: callbacks read it) */
+    int first_err;         /* the first error or -ECANCELED among the done ones, 0 if none yet */
+    int mode;              /* WS_*: when the waiter wants to be woken (atomic: callbacks read it) */
     bool cancel_requested; /* the waiter was cancelled (gather: the children were asked to stop) */
     conc_future_t **fs;    /* the futures waited for */
     size_t n;

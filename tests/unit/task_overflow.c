@@ -79,25 +79,19 @@ static void child_recursion(void) {
 }
 /* The frame lands 200 KiB below the stack; whatever the kernel mapped there would be silently
  * overwritten (the stack clash no guard page can stop, which -fstack-clash-protection exists for),
- * so the test first claims that range as an inaccessible mapping of its own. */
+ * so the test lays the memory out itself: 256 KiB of nothing, the 16 KiB guard, a 32 KiB stack. */
 static void child_big_frame(void) {
     crash = big_frame;
     main_fiber = conc__fiber_thread();
-    for (int tries = 0; tries < 16; tries++) {
-        if (!main_fiber ||
-            conc__fiber_init(&child, 32 * 1024, "deep-recursion", crashing_entry, NULL) < 0)
-            _exit(3);
-        size_t below = 256 * 1024;
-        char *want = (char *)child.stack.map - below;
-        void *m =
-            mmap(want, below, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-        if (m == want) {
-            conc__fiber_switch(main_fiber, &child);
-            _exit(4); /* not reached */
-        }
-        if (m != MAP_FAILED) munmap(m, below);
-    }
-    _exit(5);
+    size_t below = 256 * 1024, guard = 16 * 1024, size = 32 * 1024;
+    char *m = mmap(NULL, below + guard + size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (!main_fiber || m == MAP_FAILED ||
+        mprotect(m + below + guard, size, PROT_READ | PROT_WRITE) != 0)
+        _exit(3);
+    struct conc__stack s = {m + below, m + below + guard, size};
+    conc__fiber_init_stack(&child, &s, "deep-recursion", crashing_entry, NULL);
+    conc__fiber_switch(main_fiber, &child);
+    _exit(4); /* not reached */
 }
 
 static void recursion_reports_the_task_name_and_size(void **state) {
