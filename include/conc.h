@@ -9,6 +9,7 @@
 #include "conc/signal.h"
 #include "conc/bound.h"
 #include "conc/task.h"
+#include "conc/aio.h"
 #include "conc/future.h"
 #include "conc/loop.h"
 
