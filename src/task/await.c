@@ -16,8 +16,6 @@
 #include "../internal/loop.h"
 #include "../internal/task.h"
 
-CONC_HIDDEN void conc__task_run(conc_task_t *t);
-
 static conc__detach_t await_detach(conc_task_t *t, void *arg, int why);
 
 /* Parked in conc_await on a future that is now done. */

@@ -8,21 +8,78 @@
  * cancel follows Task.cancel: a parked task's wait is detached (or the cancellation forwarded to
  * what it awaits); a task that is not parked gets must_cancel, taken at its next suspension. */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include "conc/time.h"
 #include "../internal/loop.h"
 #include "../internal/task.h"
 
-CONC_HIDDEN void conc__task_run(conc_task_t *t);
+/* ---- running tasks, and switching straight from one to the next ----
+ *
+ * A task that parks normally switches back to the loop's stack, and the loop's next ready callback
+ * - often another task's step - switches to that task: two switches per hand-over. When the next
+ * callback of the loop's current batch is such a step, the parking task takes it (cancels the
+ * handle, so the loop just drops it when it gets there) and switches to that task directly: the
+ * same callback runs in the same order, from a different stack, for one switch instead of two.
+ * This reads the batch the loop is running (each handle's `next`, see run_once in loop/run.c)
+ * through the handle whose callback is resuming a task right now (`running_handle`). */
+static __thread conc_handle_t *running_handle;
 
-static void step_cb(void *arg) {
+static void deadline_cb(void *arg);
+
+void conc__task_run(conc_task_t *t) {
+    struct conc__fiber *me = conc__fiber_thread();
+    t->state = CONC__T_RUNNING;
+    conc__task_running = t;
+    conc__fiber_switch(me, &t->fiber);
+    conc_task_t *back = conc__task_running; /* t, or a task t handed over to */
+    conc__task_running = NULL;
+    running_handle = NULL;
+    if (back->state == CONC__T_DONE) conc__task_finish(back);
+}
+
+void conc__task_step(void *arg) {
     conc_task_t *t = arg;
+    running_handle = t->timer;
     t->timer = NULL;
     conc__task_run(t);
 }
 
+/* The task the next callback of the running batch would resume, made ready to run here. */
+static conc_task_t *take_next(void) {
+    conc_handle_t *cur = running_handle, *n;
+    if (!cur) return NULL;
+    for (n = cur->next; n && n->state == CONC__H_CANCELLED; n = n->next) {
+    }
+    if (!n || n->state != CONC__H_READY) return NULL;
+    conc_task_t *u = n->arg;
+    if (n->cb == deadline_cb) {
+        if (u->state != CONC__T_PARKED) return NULL;
+        if (u->detach) u->detach(u, u->detach_arg, -ETIMEDOUT);
+        u->wake_code = -ETIMEDOUT;
+    } else if (n->cb != conc__task_step) {
+        return NULL;
+    }
+    conc_handle_cancel(n);
+    running_handle = n;
+    u->timer = NULL;
+    u->state = CONC__T_RUNNING;
+    return u;
+}
+
+/* Leave the running task t (parked): for the next task of the batch, or for the loop. */
+static void switch_away(conc_task_t *t) {
+    conc_task_t *next = take_next();
+    if (next) {
+        conc__task_running = next;
+        conc__fiber_switch(&t->fiber, &next->fiber);
+    } else {
+        conc__fiber_switch(&t->fiber, conc__fiber_thread());
+    }
+}
+
 static void schedule_step(conc_task_t *t) {
-    t->timer = conc_call_soon(t->loop, step_cb, t);
+    t->timer = conc_call_soon(t->loop, conc__task_step, t);
     t->timer_is_step = true;
     /* Out of memory for a 56-byte handle inside the scheduler: the task could never run again. */
     if (!t->timer) abort();
@@ -40,6 +97,7 @@ bool conc__task_wake(conc_task_t *t, int code) {
 /* The park deadline came (or, for a deadline already past, the next iteration). */
 static void deadline_cb(void *arg) {
     conc_task_t *t = arg;
+    running_handle = t->timer;
     t->timer = NULL;
     if (t->state != CONC__T_PARKED) return;
     if (t->detach) t->detach(t, t->detach_arg, -ETIMEDOUT);
@@ -67,7 +125,7 @@ int conc__task_park(double deadline, conc__detach_fn detach, void *arg, void *to
         if (d == CONC__MISSED) t->must_cancel = true;
     }
     if (deadline < INFINITY) {
-        if (deadline <= conc_monotonic())
+        if (deadline == -INFINITY || deadline <= conc_monotonic()) /* sleep(0): no clock read */
             t->timer = conc_call_soon(t->loop, deadline_cb, t);
         else
             t->timer = conc_call_at(t->loop, deadline, deadline_cb, t);
@@ -80,7 +138,7 @@ int conc__task_park(double deadline, conc__detach_fn detach, void *arg, void *to
         }
     }
     t->state = CONC__T_PARKED;
-    conc__fiber_switch(&t->fiber, conc__fiber_thread());
+    switch_away(t);
     t->detach = NULL;
     t->token = NULL;
     return t->wake_code;

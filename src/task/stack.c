@@ -1,7 +1,7 @@
 /* Task stacks, in the libdill manner: one anonymous mapping per stack with an inaccessible guard
  * region below it, so running off the end faults (and overflow.c names the task) instead of
- * silently overwriting a neighbour; and a small per-thread cache of freed stacks, so a task that
- * lives a few microseconds does not pay mmap + munmap (two syscalls and a TLB shootdown) each time.
+ * silently overwriting a neighbour; and a per-thread cache of freed stacks, so a task that lives a
+ * few microseconds does not pay mmap + munmap (syscalls, page faults, a TLB shootdown) each time.
  *
  * The guard is installed with MADV_GUARD_INSTALL where the kernel has it (Linux 6.13+): that marks
  * page-table entries instead of splitting the mapping, so a stack is one VMA, adjacent stacks merge,
@@ -23,7 +23,12 @@
 #define MADV_GUARD_INSTALL 102
 #endif
 
-#define CACHE_MAX 64
+/* Up to 1024 freed stacks per thread: enough that spawning a thousand short tasks at a time, and
+ * letting them end, costs no mmap/munmap (munmap means a TLB shootdown on every CPU the process
+ * ran on: tens of microseconds on a VM). A cached stack keeps the pages its task touched - usually
+ * one or two - so the cache costs a few MiB of RSS, at most 1024 x the stack size if every task
+ * ran deep. */
+#define CACHE_MAX 1024
 
 static size_t page_size(void) {
     static size_t page;

@@ -89,7 +89,7 @@ static void unlink_task(conc_task_t *t) {
 }
 
 /* On the loop's stack, after the task's last switch. */
-static void finish(conc_task_t *t) {
+void conc__task_finish(conc_task_t *t) {
     conc__timeouts_task_done(t);
     conc__fiber_destroy(&t->fiber);
     __atomic_store_n(&t->finished, 1, __ATOMIC_RELEASE);
@@ -109,23 +109,6 @@ static void finish(conc_task_t *t) {
     conc__task_unref(t); /* the runtime's reference */
 }
 
-/* Run t until it parks or ends. Only on the loop's own stack (never from inside a task). */
-void conc__task_run(conc_task_t *t);
-void conc__task_run(conc_task_t *t) {
-    struct conc__fiber *me = conc__fiber_thread();
-    t->state = CONC__T_RUNNING;
-    conc__task_running = t;
-    conc__fiber_switch(me, &t->fiber);
-    conc__task_running = NULL;
-    if (t->state == CONC__T_DONE) finish(t);
-}
-
-static void first_step(void *arg) {
-    conc_task_t *t = arg;
-    t->timer = NULL;
-    conc__task_run(t);
-}
-
 /* Spawning from another thread: the task joins the loop's list on the loop's thread. */
 static void remote_start(void *arg) {
     conc_task_t *t = arg;
@@ -137,7 +120,7 @@ static void remote_start(void *arg) {
         s->head = t;
         s->ntasks++;
     }
-    first_step(t);
+    conc__task_run(t);
 }
 
 conc_task_t *conc_task_spawn(conc_loop_t *loop, conc_task_fn fn, void *arg,
@@ -178,7 +161,7 @@ conc_task_t *conc_task_spawn(conc_loop_t *loop, conc_task_fn fn, void *arg,
         if (s->head) s->head->prev = t;
         s->head = t;
         s->ntasks++;
-        t->timer = conc_call_soon(loop, first_step, t);
+        t->timer = conc_call_soon(loop, conc__task_step, t);
         t->timer_is_step = true;
         if (!t->timer) {
             unlink_task(t);

@@ -12,8 +12,6 @@
 #include <stdlib.h>
 #include "waitset.h"
 
-CONC_HIDDEN void conc__task_run(conc_task_t *t);
-
 struct ws_rec {
     struct waitset ws;
     conc__detach_fn detach;
@@ -110,6 +108,7 @@ int conc__waitset_wait(conc_future_t **fs, size_t n, int mode, double deadline,
         if (r == -ECANCELED) r = 0; /* forwarded: keep waiting under the new condition */
     }
     for (size_t i = 0; i < reg; i++) {
+        if (conc_future_done(fs[i])) continue; /* its callback has run, or is running */
         int k = conc_future_remove_done_callback(fs[i], ws_done, w);
         while (k-- > 0) ws_unref(w);
     }
