@@ -1,0 +1,204 @@
+/* threading.Thread: start, join and the rest of a thread's life.
+ *
+ * Threads are detached pthreads: joining is a futex wait on the object's state word, which the
+ * thread sets the moment its function returns, so no pthread_join bookkeeping is needed and a
+ * handle can be dropped at any time while the thread runs on. Starting costs one malloc (object and
+ * name in one block), one uncontended registry lock, the signal-mask swap around pthread_create
+ * and, in the new thread, gettid and the prctl that makes its name visible to top and gdb.
+ *
+ * Async signals: the creator blocks SIGINT/SIGTERM/SIGTSTP/SIGQUIT around pthread_create so the
+ * new thread inherits that mask from its first instruction (no window in which it could take one),
+ * then restores its own. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../internal/hooks.h"
+#include "../internal/thread.h"
+
+static uint32_t counter; /* "Thread-N" and "Dummy-N" share it, as in Python */
+
+conc_thread_t *conc__thread_alloc(const char *name, const char *tmpl) {
+    char gen[32];
+    if (!name || !*name) {
+        snprintf(gen, sizeof gen, "%s-%u", tmpl, __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
+        name = gen;
+    }
+    size_t len = strlen(name) + 1;
+    conc_thread_t *t = malloc(sizeof *t + len);
+    if (!t) return NULL;
+    memset(t, 0, sizeof *t);
+    t->name = memcpy((char *)(t + 1), name, len);
+    return t;
+}
+
+void conc__thread_unref(conc_thread_t *t) {
+    if (t->kind == CONC__THREAD_MAIN) return; /* static */
+    if (conc__sub(&t->refs, 1) == 0) free(t);
+}
+
+void conc__thread_post(conc_thread_t *t, uint32_t bits) {
+    /* Only the waiters for these bits are woken; their WAIT_ bit is cleared with the post. */
+    uint32_t waitbits = 0;
+    if (bits & CONC__T_RUNNING) waitbits |= CONC__T_WAIT_RUN;
+    if (bits & CONC__T_DONE) waitbits |= CONC__T_WAIT_DONE | CONC__T_WAIT_RUN;
+    uint32_t old = conc__load_rlx(&t->state);
+    while (!conc__cas(&t->state, &old, (old | bits) & ~waitbits)) {
+    }
+    if (old & waitbits) conc__futex_wake(&t->state, INT_MAX, false);
+}
+
+/* Sleep until one of bits is set in t->state. */
+static int await_state(conc_thread_t *t, uint32_t bits, uint32_t waitbit, double deadline,
+                       bool interruptible) {
+    for (;;) {
+        uint32_t v = conc__load(&t->state);
+        if (v & bits) return 0;
+        if (!(v & waitbit)) {
+            if (!conc__cas(&t->state, &v, v | waitbit)) continue;
+            v |= waitbit;
+        }
+        int r = interruptible ? conc__wait(&t->state, v, deadline, false)
+                              : conc__wait_nointr(&t->state, v, deadline, false);
+        if (r == -ETIMEDOUT && (conc__load(&t->state) & bits)) return 0;
+        if (r < 0) return r;
+    }
+}
+
+static void set_os_name(const char *name) {
+    char comm[16]; /* the kernel keeps 15 characters */
+    size_t n = strlen(name);
+    if (n > 15) n = 15;
+    memcpy(comm, name, n);
+    comm[n] = 0;
+    pthread_setname_np(pthread_self(), comm); /* on itself: one prctl, no /proc write */
+}
+
+/* Runs when fn returns and also when the thread leaves by pthread_exit or cancellation, so that
+ * join and the exit-time join never wait for a thread that is gone. */
+static void finish(void *p) {
+    conc_thread_t *t = p;
+    conc__reg_remove(t); /* first: a joiner that wakes up no longer sees it in enumerate() */
+    conc__self = NULL;   /* TLS destructors that run later must not see a freed object */
+    conc__thread_post(t, CONC__T_DONE);
+    conc__thread_unref(t);
+}
+
+static void *trampoline(void *p) {
+    conc_thread_t *t = p;
+    conc__self = t;
+    __atomic_store_n(&t->tid, conc__self_tid(), __ATOMIC_RELAXED);
+    __atomic_store_n(&t->ident, (uint64_t)pthread_self(), __ATOMIC_RELAXED);
+    set_os_name(t->name);
+    conc__thread_post(t, CONC__T_RUNNING);
+    pthread_cleanup_push(finish, t);
+    t->result = t->fn(t->arg);
+    pthread_cleanup_pop(1);
+    return NULL;
+}
+
+int conc_thread_start(conc_thread_t **out, conc_thread_fn fn, void *arg,
+                      const conc_thread_opts_t *opts) {
+    if (!out || !fn) return -EINVAL;
+    bool daemon;
+    if (opts) {
+        daemon = opts->daemon;
+    } else {
+        conc_thread_t *cur = conc_thread_current();
+        daemon = cur ? cur->daemon : false;
+    }
+    conc_thread_t *t = conc__thread_alloc(opts ? opts->name : NULL, "Thread");
+    if (!t) return -ENOMEM;
+    t->kind = CONC__THREAD_STARTED;
+    t->daemon = daemon;
+    t->fn = fn;
+    t->arg = arg;
+    t->refs = 2; /* the handle and the running thread */
+
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (opts && opts->stack_size) {
+        int e = pthread_attr_setstacksize(&attr, opts->stack_size);
+        if (e) {
+            pthread_attr_destroy(&attr);
+            free(t);
+            return -e;
+        }
+    }
+    conc__shutdown_register();
+    conc__reg_add(t); /* before it runs, as Python's _limbo: alive from the moment start returns */
+
+    sigset_t old;
+    pthread_t pt;
+    conc__block_async_signals(&old);
+    int e = pthread_create(&pt, &attr, trampoline, t);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&attr);
+    if (e) {
+        conc__reg_remove(t);
+        free(t);
+        return -e;
+    }
+    __atomic_store_n(&t->ident, (uint64_t)pt, __ATOMIC_RELAXED);
+    *out = t;
+    return 0;
+}
+
+int conc_thread_join(conc_thread_t *t, double timeout, void **result) {
+    if (!t || t->kind == CONC__THREAD_DUMMY) return -EINVAL; /* Python: "cannot join a dummy" */
+    uint32_t v = conc__load(&t->state);
+    if (!(v & CONC__T_DONE)) {
+        bool self = t == conc__self || ((v & CONC__T_RUNNING) &&
+                                        __atomic_load_n(&t->tid, __ATOMIC_RELAXED) ==
+                                            conc__self_tid());
+        if (self) return -EDEADLK;
+        int r = await_state(t, CONC__T_DONE, CONC__T_WAIT_DONE, conc_deadline(timeout), true);
+        if (r < 0) return r;
+    }
+    if (result) *result = t->result;
+    return 0;
+}
+
+bool conc_thread_is_alive(conc_thread_t *t) {
+    return t && !(conc__load(&t->state) & CONC__T_DONE);
+}
+
+bool conc_thread_is_daemon(conc_thread_t *t) {
+    return t && t->daemon;
+}
+
+const char *conc_thread_name(conc_thread_t *t) {
+    return t ? t->name : NULL;
+}
+
+/* Python's start() returns only once the thread runs, so ident and native_id are always known;
+ * here start does not wait (it would cost a context switch per thread), these two do instead. */
+static void await_running(conc_thread_t *t) {
+    await_state(t, CONC__T_RUNNING | CONC__T_DONE, CONC__T_WAIT_RUN, INFINITY, false);
+}
+
+uint64_t conc_thread_ident(conc_thread_t *t) {
+    if (!t) return 0;
+    uint64_t id = __atomic_load_n(&t->ident, __ATOMIC_RELAXED);
+    if (id) return id;
+    await_running(t);
+    return __atomic_load_n(&t->ident, __ATOMIC_RELAXED);
+}
+
+pid_t conc_thread_native_id(conc_thread_t *t) {
+    if (!t) return 0;
+    pid_t id = __atomic_load_n(&t->tid, __ATOMIC_RELAXED);
+    if (id) return id;
+    await_running(t);
+    return __atomic_load_n(&t->tid, __ATOMIC_RELAXED);
+}
+
+void conc_thread_release(conc_thread_t *t) {
+    if (t && t->kind == CONC__THREAD_STARTED) conc__thread_unref(t);
+}
