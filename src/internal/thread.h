@@ -9,6 +9,13 @@
  * registry before dropping it). A dummy is held by its thread's TLS slot alone. Pointers from
  * conc_thread_current/main/enumerate are borrowed.
  *
+ * The pthread is joinable. A join with no timeout calls pthread_join, so the kernel wakes the
+ * joiner as the thread exits: a wake-up from the thread itself, a moment earlier, costs a syscall
+ * and makes the scheduler preempt the exiting thread for the joiner and switch back, a quarter of
+ * a thread's start-up cost on one core. Every other wait - timeouts, concurrent joiners - sleeps on
+ * the futex word below. Whoever
+ * frees the object detaches the pthread unless a join reaped it.
+ *
  * Waiting is done on one futex word, state: RUNNING once the thread runs (its tid and ident are
  * known), DONE once its function returned. A waiter sets the matching WAIT_ bit before sleeping, so
  * the thread makes the wake-up syscall only when someone is actually asleep: a join that comes
@@ -39,17 +46,19 @@ struct conc_thread {
     uint64_t ident; /* pthread_t; written by both creator and thread, atomically */
     uint8_t kind;   /* CONC__THREAD_* */
     bool daemon;
-    bool listed; /* in the registry; under the registry lock */
+    bool listed;     /* in the registry; under the registry lock */
+    bool reaped;     /* its pthread was joined (or, in a fork child, does not exist): atomic */
+    uint32_t joiner; /* 1 while a join sits in pthread_join: only one may */
     conc_thread_fn fn;
     void *arg;
     void *result; /* fn's return value, published by the DONE bit */
     const char *name;
 };
 
-#define conc__thread_of(l) ((conc_thread_t *)((char *)(l) - offsetof(conc_thread_t, link)))
+#define conc__thread_of(l) ((conc_thread_t *)((char *)(l)-offsetof(conc_thread_t, link)))
 
 /* current.c */
-CONC_HIDDEN extern conc_thread_t conc__main_static;  /* "MainThread" */
+CONC_HIDDEN extern conc_thread_t conc__main_static;    /* "MainThread" */
 CONC_HIDDEN extern __thread conc_thread_t *conc__self; /* this thread's object, if known yet */
 /* Fork child: make the forking thread the main thread and return its object. */
 CONC_HIDDEN conc_thread_t *conc__current_after_fork(void);

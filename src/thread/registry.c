@@ -96,6 +96,7 @@ static void after_fork_child(void) {
         /* Its thread is gone: it is stopped (join returns at once), and the reference that thread
          * held - the running thread's, or a dummy's TLS slot - is dropped on its behalf. */
         link_out(t);
+        __atomic_store_n(&t->reaped, true, __ATOMIC_RELAXED); /* no pthread to detach here */
         conc__thread_post(t, CONC__T_DONE);
         conc__thread_unref(t);
     }

@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../internal/hooks.h"
+#include <time.h>
 #include "../internal/thread.h"
 
 static uint32_t counter; /* "Thread-N" and "Dummy-N" share it, as in Python */
@@ -39,7 +39,11 @@ conc_thread_t *conc__thread_alloc(const char *name, const char *tmpl) {
 
 void conc__thread_unref(conc_thread_t *t) {
     if (t->kind == CONC__THREAD_MAIN) return; /* static */
-    if (conc__sub(&t->refs, 1) == 0) free(t);
+    if (conc__sub(&t->refs, 1) != 0) return;
+    /* Nobody can join it any more: let it reap itself (or be reaped now, if it has exited). */
+    if (t->kind == CONC__THREAD_STARTED && !__atomic_load_n(&t->reaped, __ATOMIC_ACQUIRE))
+        pthread_detach((pthread_t)__atomic_load_n(&t->ident, __ATOMIC_RELAXED));
+    free(t);
 }
 
 void conc__thread_post(conc_thread_t *t, uint32_t bits) {
@@ -89,10 +93,21 @@ static void finish(void *p) {
     conc__thread_unref(t);
 }
 
+/* The kernel's id of a thread without a syscall (they cost more than a microsecond here, a tenth
+ * of a thread start-up): pthread_getcpuclockid encodes it in the clock id, by the kernel ABI's
+ * MAKE_THREAD_CPUCLOCK (~tid << 3 | CPUCLOCK_PERTHREAD_MASK | CPUCLOCK_SCHED). 0 if the thread has
+ * exited (the kernel clears the tid it set) or the encoding is not that one. */
+static pid_t tid_of(pthread_t pt) {
+    clockid_t c;
+    if (pthread_getcpuclockid(pt, &c) != 0 || (c & 7) != 6) return 0;
+    return (pid_t) ~(c >> 3);
+}
+
 static void *trampoline(void *p) {
     conc_thread_t *t = p;
     conc__self = t;
-    __atomic_store_n(&t->tid, conc__self_tid(), __ATOMIC_RELAXED);
+    pid_t tid = tid_of(pthread_self());
+    __atomic_store_n(&t->tid, tid ? tid : conc__self_tid(), __ATOMIC_RELAXED);
     __atomic_store_n(&t->ident, (uint64_t)pthread_self(), __ATOMIC_RELAXED);
     set_os_name(t->name);
     conc__thread_post(t, CONC__T_RUNNING);
@@ -100,6 +115,21 @@ static void *trampoline(void *p) {
     t->result = t->fn(t->arg);
     pthread_cleanup_pop(1);
     return NULL;
+}
+
+/* The new thread's signal mask: the creator's (as pthread_create would give it) plus the
+ * asynchronous signals, which must reach the main thread - the set conc__block_async_signals
+ * blocks. Given through the attribute, pthread_create installs it in the new thread while it
+ * still has every signal blocked, so there is no window, and it costs one syscall (reading the
+ * mask) instead of blocking and restoring the creator's. */
+static int set_thread_sigmask(pthread_attr_t *attr) {
+    sigset_t mask;
+    pthread_sigmask(SIG_BLOCK, NULL, &mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGTSTP);
+    sigaddset(&mask, SIGQUIT);
+    return pthread_attr_setsigmask_np(attr, &mask);
 }
 
 int conc_thread_start(conc_thread_t **out, conc_thread_fn fn, void *arg,
@@ -112,33 +142,27 @@ int conc_thread_start(conc_thread_t **out, conc_thread_fn fn, void *arg,
         conc_thread_t *cur = conc_thread_current();
         daemon = cur ? cur->daemon : false;
     }
-    conc_thread_t *t = conc__thread_alloc(opts ? opts->name : NULL, "Thread");
-    if (!t) return -ENOMEM;
+    pthread_attr_t attr;
+    int e = pthread_attr_init(&attr);
+    if (e) return -e;
+    if (opts && opts->stack_size) e = pthread_attr_setstacksize(&attr, opts->stack_size);
+    if (!e) e = set_thread_sigmask(&attr);
+    conc_thread_t *t = NULL;
+    if (!e && !(t = conc__thread_alloc(opts ? opts->name : NULL, "Thread"))) e = ENOMEM;
+    if (e) {
+        pthread_attr_destroy(&attr);
+        return -e;
+    }
     t->kind = CONC__THREAD_STARTED;
     t->daemon = daemon;
     t->fn = fn;
     t->arg = arg;
     t->refs = 2; /* the handle and the running thread */
 
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (opts && opts->stack_size) {
-        int e = pthread_attr_setstacksize(&attr, opts->stack_size);
-        if (e) {
-            pthread_attr_destroy(&attr);
-            free(t);
-            return -e;
-        }
-    }
     conc__shutdown_register();
     conc__reg_add(t); /* before it runs, as Python's _limbo: alive from the moment start returns */
-
-    sigset_t old;
     pthread_t pt;
-    conc__block_async_signals(&old);
-    int e = pthread_create(&pt, &attr, trampoline, t);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    e = pthread_create(&pt, &attr, trampoline, t);
     pthread_attr_destroy(&attr);
     if (e) {
         conc__reg_remove(t);
@@ -146,7 +170,44 @@ int conc_thread_start(conc_thread_t **out, conc_thread_fn fn, void *arg,
         return -e;
     }
     __atomic_store_n(&t->ident, (uint64_t)pt, __ATOMIC_RELAXED);
+    pid_t tid = tid_of(pt); /* 0 if it already exited: then it stored its tid itself */
+    if (tid) __atomic_store_n(&t->tid, tid, __ATOMIC_RELAXED);
     *out = t;
+    return 0;
+}
+
+/* A join without timeout, through pthread_join: the kernel wakes us as the thread exits (see
+ * internal/thread.h). Only one joiner may, and only once. In the main thread after conc_init a
+ * SIGINT must end the wait, which pthread_join never does: there it waits in slices of 20 ms and
+ * checks for an interrupt between them (a Ctrl+C is noticed within 20 ms; the join itself still
+ * ends the moment the thread exits). Returns 1 when joined, 0 if the caller must use the futex
+ * word instead, or -EINTR. */
+static int join_forever(conc_thread_t *t) {
+    if (t->kind != CONC__THREAD_STARTED || __atomic_load_n(&t->reaped, __ATOMIC_ACQUIRE)) return 0;
+    uint32_t free_ = 0;
+    if (!conc__cas(&t->joiner, &free_, 1)) return 0;
+    pthread_t pt = (pthread_t)conc_thread_ident(t);
+    int e;
+    if (!__atomic_load_n(&conc__intr_enabled, __ATOMIC_RELAXED) || !conc__is_main_thread()) {
+        e = pthread_join(pt, NULL);
+    } else {
+        do {
+            if (conc__intr_take()) {
+                conc__store(&t->joiner, 0);
+                return -EINTR;
+            }
+            struct timespec ts; /* pthread_timedjoin_np takes CLOCK_REALTIME */
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 20 * 1000 * 1000;
+            if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+            e = pthread_timedjoin_np(pt, NULL, &ts);
+        } while (e == ETIMEDOUT);
+    }
+    if (e == 0) {
+        __atomic_store_n(&t->reaped, true, __ATOMIC_RELEASE);
+        return 1; /* joiner stays 1: the pthread is gone */
+    }
+    conc__store(&t->joiner, 0);
     return 0;
 }
 
@@ -154,13 +215,17 @@ int conc_thread_join(conc_thread_t *t, double timeout, void **result) {
     if (!t || t->kind == CONC__THREAD_DUMMY) return -EINVAL; /* Python: "cannot join a dummy" */
     uint32_t v = conc__load(&t->state);
     if (!(v & CONC__T_DONE)) {
-        bool self = t == conc__self || ((v & CONC__T_RUNNING) &&
-                                        __atomic_load_n(&t->tid, __ATOMIC_RELAXED) ==
-                                            conc__self_tid());
+        bool self =
+            t == conc__self || ((v & CONC__T_RUNNING) &&
+                                __atomic_load_n(&t->tid, __ATOMIC_RELAXED) == conc__self_tid());
         if (self) return -EDEADLK;
-        int r = await_state(t, CONC__T_DONE, CONC__T_WAIT_DONE, conc_deadline(timeout), true);
+        int r = timeout < 0 ? join_forever(t) : 0;
+        if (r < 0) return r;
+        if (r == 1) goto done;
+        r = await_state(t, CONC__T_DONE, CONC__T_WAIT_DONE, conc_deadline(timeout), true);
         if (r < 0) return r;
     }
+done:
     if (result) *result = t->result;
     return 0;
 }
