@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -65,6 +66,16 @@ static int child_finish(struct child *c, double timeout) {
     close(c->out);
     if (!ended) print_message("child hung; output so far:\n%s\n", c->buf);
     return ended ? status : -1;
+}
+
+/* TSan (gcc 12's) defers an asynchronous signal until the thread's next intercepted call and
+ * sometimes loses it altogether: a program that loops on pthread_timedjoin_np waiting for a
+ * SIGINT handler to run misses the signal now and then, with no conc code involved, and a
+ * thread asleep in a raw futex syscall never gets it. So the SIGINT cases run in the other
+ * builds only. */
+static void skip_under_tsan(void) {
+    const char *san = getenv("CONC_TEST_SANITIZE");
+    if (san && strstr(san, "thread")) skip();
 }
 
 static void assert_exit(int status, int code) {
@@ -134,6 +145,7 @@ static void exit_from_a_thread_does_not_deadlock(void **state) {
 
 static void sigint_interrupts_shutdown_in_main(void **state) {
     (void)state;
+    skip_under_tsan();
     struct child c;
     child_start(&c, "sigint-shutdown");
     assert_true(child_read(&c, "ready\n", 30));
@@ -145,6 +157,7 @@ static void sigint_interrupts_shutdown_in_main(void **state) {
 
 static void sigint_interrupts_join_in_main(void **state) {
     (void)state;
+    skip_under_tsan();
     struct child c;
     child_start(&c, "sigint-join");
     assert_true(child_read(&c, "ready\n", 30));
@@ -158,6 +171,7 @@ static void sigint_interrupts_join_in_main(void **state) {
 
 static void sigint_stops_the_exit_time_join(void **state) {
     (void)state;
+    skip_under_tsan();
     struct child c;
     child_start(&c, "sigint-at-exit");
     assert_true(child_read(&c, "ready\n", 30));
