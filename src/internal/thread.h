@@ -12,9 +12,8 @@
  * The pthread is joinable. A join with no timeout calls pthread_join, so the kernel wakes the
  * joiner as the thread exits: a wake-up from the thread itself, a moment earlier, costs a syscall
  * and makes the scheduler preempt the exiting thread for the joiner and switch back, a quarter of
- * a thread's start-up cost on one core. Every other wait - timeouts, concurrent joiners - sleeps on
- * the futex word below. Whoever
- * frees the object detaches the pthread unless a join reaped it.
+ * a thread's start-up cost on one core. Every other wait - timeouts, a second joiner - sleeps on the
+ * futex word below. Whoever frees the object detaches the pthread unless a join reaped it.
  *
  * Waiting is done on one futex word, state: RUNNING once the thread runs (its tid and ident are
  * known), DONE once its function returned. A waiter sets the matching WAIT_ bit before sleeping, so
@@ -29,7 +28,7 @@
 
 enum { CONC__THREAD_MAIN, CONC__THREAD_STARTED, CONC__THREAD_DUMMY };
 
-#define CONC__T_RUNNING   1u /* the thread runs: tid and ident are set */
+#define CONC__T_RUNNING   1u /* the thread runs: ident is set (tid usually is from the start) */
 #define CONC__T_DONE      2u /* its function returned (or, in a fork child, it no longer exists) */
 #define CONC__T_WAIT_RUN  4u /* someone sleeps until RUNNING */
 #define CONC__T_WAIT_DONE 8u /* someone sleeps until DONE */
@@ -42,13 +41,13 @@ struct conc_thread {
     struct conc__tlink link; /* place in the registry; under the registry lock */
     uint32_t state;          /* futex word: CONC__T_* bits */
     uint32_t refs;
-    pid_t tid;      /* native id; 0 until RUNNING. Atomic: written by the thread itself */
+    pid_t tid;      /* native id; written by creator and thread (atomically), known by RUNNING */
     uint64_t ident; /* pthread_t; written by both creator and thread, atomically */
     uint8_t kind;   /* CONC__THREAD_* */
     bool daemon;
     bool listed;     /* in the registry; under the registry lock */
     bool reaped;     /* its pthread was joined (or, in a fork child, does not exist): atomic */
-    uint32_t joiner; /* 1 while a join sits in pthread_join: only one may */
+    uint32_t joiner; /* 1 once a join is in pthread_join (stays 1 when that reaped it) */
     conc_thread_fn fn;
     void *arg;
     void *result; /* fn's return value, published by the DONE bit */

@@ -26,6 +26,9 @@ static int join_all(void) {
 }
 
 static void at_exit(void) {
+    /* The main thread is finishing: a thread that joins it may go on, as in Python's _shutdown
+     * (else a non-daemon thread waiting for main, and main waiting for it, would deadlock). */
+    if (conc__is_main_thread()) conc__thread_post(conc_thread_main(), CONC__T_DONE);
     /* If interrupted, exit anyway: Python reports the KeyboardInterrupt and finalizes. */
     (void)join_all();
 }

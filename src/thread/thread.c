@@ -1,14 +1,17 @@
 /* threading.Thread: start, join and the rest of a thread's life.
  *
- * Threads are detached pthreads: joining is a futex wait on the object's state word, which the
- * thread sets the moment its function returns, so no pthread_join bookkeeping is needed and a
- * handle can be dropped at any time while the thread runs on. Starting costs one malloc (object and
- * name in one block), one uncontended registry lock, the signal-mask swap around pthread_create
- * and, in the new thread, gettid and the prctl that makes its name visible to top and gdb.
+ * The budget is pthread_create + pthread_join: a thread start costs one malloc (object and name in
+ * one block), one uncontended registry lock and two syscalls on top - reading the creator's signal
+ * mask, and the prctl in the new thread that makes its name visible to top and gdb. Syscalls are
+ * what counts (more than a microsecond each on a virtual machine), so the tid comes without one and
+ * the thread wakes no joiner itself when a pthread_join can be woken by the kernel instead.
  *
- * Async signals: the creator blocks SIGINT/SIGTERM/SIGTSTP/SIGQUIT around pthread_create so the
- * new thread inherits that mask from its first instruction (no window in which it could take one),
- * then restores its own. */
+ * The pthread is joinable: a join without timeout is pthread_join, any other wait sleeps on the
+ * object's state word (internal/thread.h says why), and whoever drops the last reference detaches
+ * the pthread unless a join reaped it, so a handle can be released at any time.
+ *
+ * Async signals: the new thread starts with SIGINT/SIGTERM/SIGTSTP/SIGQUIT blocked from its first
+ * instruction, through the pthread attribute (see set_thread_sigmask). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
@@ -184,6 +187,7 @@ int conc_thread_start(conc_thread_t **out, conc_thread_fn fn, void *arg,
  * word instead, or -EINTR. */
 static int join_forever(conc_thread_t *t) {
     if (t->kind != CONC__THREAD_STARTED || __atomic_load_n(&t->reaped, __ATOMIC_ACQUIRE)) return 0;
+    if (t == conc_thread_main()) return 0; /* a fork child's: done at exit, it never returns */
     uint32_t free_ = 0;
     if (!conc__cas(&t->joiner, &free_, 1)) return 0;
     pthread_t pt = (pthread_t)conc_thread_ident(t);

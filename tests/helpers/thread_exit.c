@@ -132,6 +132,21 @@ static int exit_from_thread(void) {
     return 1;
 }
 
+/* A non-daemon thread that joins the main thread is let go when main finishes. */
+static void *join_main(void *arg) {
+    (void)arg;
+    int r = conc_thread_join(conc_thread_main(), CONC_FOREVER, NULL);
+    sayf("main joined=%ld\n", r);
+    sayf("main alive=%ld\n", conc_thread_is_alive(conc_thread_main()));
+    return NULL;
+}
+
+static int joins_main(void) {
+    conc_thread_release(start(join_main, NULL, false));
+    say("main returns\n");
+    return 0;
+}
+
 /* A SIGINT from the test interrupts conc_shutdown in the main thread; a second call goes on. */
 static int sigint_shutdown(void) {
     conc_init(0, NULL);
@@ -173,6 +188,7 @@ int main(int argc, char **argv) {
     if (!strcmp(m, "daemon")) return daemon_abandoned();
     if (!strcmp(m, "shutdown-nested")) return shutdown_nested();
     if (!strcmp(m, "exit-from-thread")) return exit_from_thread();
+    if (!strcmp(m, "join-main")) return joins_main();
     if (!strcmp(m, "sigint-shutdown")) return sigint_shutdown();
     if (!strcmp(m, "sigint-join")) return sigint_join();
     if (!strcmp(m, "sigint-at-exit")) return sigint_at_exit();

@@ -143,6 +143,14 @@ static void exit_from_a_thread_does_not_deadlock(void **state) {
     assert_null(strstr(c.buf, "not reached"));
 }
 
+static void a_thread_joining_main_is_let_go_at_exit(void **state) {
+    (void)state;
+    struct child c;
+    child_start(&c, "join-main");
+    assert_exit(child_finish(&c, 30), 0);
+    assert_order(c.buf, "main returns\n", "main joined=0\nmain alive=0\n");
+}
+
 static void sigint_interrupts_shutdown_in_main(void **state) {
     (void)state;
     skip_under_tsan();
@@ -184,6 +192,7 @@ CONC_TEST_MAIN(cmocka_unit_test(non_daemon_thread_joined_when_main_returns),
                cmocka_unit_test(exit_in_main_waits_for_non_daemon_work),
                cmocka_unit_test(shutdown_joins_threads_started_by_threads),
                cmocka_unit_test(exit_from_a_thread_does_not_deadlock),
+               cmocka_unit_test(a_thread_joining_main_is_let_go_at_exit),
                cmocka_unit_test(sigint_interrupts_shutdown_in_main),
                cmocka_unit_test(sigint_interrupts_join_in_main),
                cmocka_unit_test(sigint_stops_the_exit_time_join))
