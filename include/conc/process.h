@@ -15,15 +15,13 @@
 
 typedef int (*conc_target_fn)(const void *arg, size_t len);
 
-/* A registry entry, placed in the "conc_targets" linker section by CONC_TARGET. */
-typedef struct {
-    const char *name;
-    conc_target_fn fn;
-} conc_target_t;
-
+/* CONC_TARGET(fn) at file scope registers fn under the name "fn" before main runs (a constructor:
+ * works the same in an executable, a static or a shared library, and in a spawned child, which runs
+ * the same constructors). conc_target_register does it by hand: -EEXIST for a name already taken. */
 #define CONC_TARGET(fn)                                                                            \
-    static const conc_target_t conc__target_##fn                                                   \
-        __attribute__((used, section("conc_targets"), aligned(sizeof(void *)))) = {#fn, fn}
+    __attribute__((constructor)) static void conc__register_target_##fn(void) {                    \
+        conc_target_register(#fn, fn);                                                             \
+    }
 
 typedef enum {
     CONC_START_DEFAULT = 0,
@@ -62,6 +60,8 @@ typedef struct {
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+CONC_API int conc_target_register(const char *name, conc_target_fn fn);
 
 CONC_API int conc_set_start_method(conc_start_method_t m); /* initial default: FORKSERVER */
 CONC_API conc_start_method_t conc_get_start_method(void);
