@@ -68,6 +68,8 @@ struct conc_loop {
     struct conc__watcher *watchers; /* indexed by fd */
     int capwatch;
     unsigned nwatching;
+    unsigned since_poll; /* callbacks run since the last epoll_wait */
+    double now_hint;     /* the latest conc_monotonic() reading made in the loop thread */
     struct conc__loop_hook *on_free;
     void (*sleep_hook)(void *);
     void *sleep_hook_arg;

@@ -54,7 +54,7 @@ static conc_handle_t *pop(conc_loop_t *loop) {
     return top;
 }
 
-/* Push without allocating on failure paths: the array is grown before the handle is made. */
+/* Local calls grow the array before they make the handle, so a failure leaves nothing behind. */
 static int reserve(conc_loop_t *loop) {
     if (loop->nheap < loop->capheap) return 0;
     size_t cap = loop->capheap ? loop->capheap * 2 : COMPACT_MIN;
@@ -69,9 +69,14 @@ void conc__timer_push(conc_loop_t *loop, conc_handle_t *h) {
     h->seq = loop->timer_seq++;
     h->state = CONC__H_TIMER;
     if (reserve(loop) < 0) {
-        /* only when draining a remote timer: run it as soon as possible rather than lose it */
-        conc__ready_push(loop, h);
-        h->state = CONC__H_READY;
+        /* only when draining a timer from another thread (local calls reserve first): out of
+         * memory, put it back on the remote stack to retry next iteration rather than lose it or
+         * run it early */
+        h->state = CONC__H_REMOTE_AT;
+        h->next = __atomic_load_n(&loop->remote, __ATOMIC_RELAXED);
+        while (!__atomic_compare_exchange_n(&loop->remote, &h->next, h, true, __ATOMIC_RELEASE,
+                                            __ATOMIC_RELAXED)) {
+        }
         return;
     }
     loop->heap[loop->nheap] = h;
@@ -172,5 +177,7 @@ conc_handle_t *conc_call_later(conc_loop_t *loop, double delay, void (*cb)(void 
         errno = EINVAL;
         return NULL;
     }
-    return conc_call_at(loop, conc_monotonic() + delay, cb, arg);
+    double now = conc_monotonic();
+    if (loop && conc__current_loop == loop) loop->now_hint = now;
+    return conc_call_at(loop, now + delay, cb, arg);
 }
