@@ -61,6 +61,7 @@ static conc_task_t *take_next(void) {
         return NULL;
     }
     conc_handle_cancel(n);
+    u->loop->since_poll++; /* it ran, as far as the loop's I/O polling cadence is concerned */
     running_handle = n;
     u->timer = NULL;
     u->state = CONC__T_RUNNING;
