@@ -155,12 +155,26 @@ static void *sleep_long(void *arg) {
     return NULL;
 }
 static double rss_added;
+static long spawned, maps;
+static long count_maps(void) {
+    FILE *f = fopen("/proc/self/maps", "r");
+    long n = 0;
+    int c;
+    while (f && (c = fgetc(f)) != EOF) n += c == '\n';
+    if (f) fclose(f);
+    return n;
+}
 static void *many_sleepers(void *arg) {
     long n = *(long *)arg;
     double before = rss_mib();
-    for (long i = 0; i < n; i++) conc_task_release(conc_task_spawn(NULL, sleep_long, NULL, NULL));
+    for (long i = 0; i < n; i++) {
+        conc_task_t *t = conc_task_spawn(NULL, sleep_long, NULL, NULL);
+        spawned += t != NULL;
+        conc_task_release(t);
+    }
     conc_sleep(0.01); /* every one has started and parked */
     rss_added = rss_mib() - before;
+    maps = count_maps();
     return NULL; /* conc_run cancels them all */
 }
 
@@ -180,6 +194,8 @@ int main(void) {
     one("aqueue_item", "ns", queue_items);
     long n = 100000;
     conc_run(many_sleepers, &n, NULL);
+    if (spawned != n) fprintf(stderr, "only %ld of %ld tasks could be spawned\n", spawned, n);
+    fprintf(stderr, "100,000 sleeping tasks: %.1f MiB RSS added, %ld mappings\n", rss_added, maps);
     printf("sleeping_100k_rss\tMiB\t%.1f\tnan\tnan\n", rss_added);
     return 0;
 }

@@ -29,7 +29,7 @@ struct conc__fiber {
 CONC_HIDDEN extern __thread struct conc__fiber *conc__fiber_running;
 
 /* This thread's own fiber (its original stack), set up on first use together with an alternate
- * signal stack, so a task overflowing its stack can still be reported. NULL if out of memory. */
+ * signal stack, so a task overflowing its stack can still be reported. */
 CONC_HIDDEN struct conc__fiber *conc__fiber_thread(void);
 
 /* Prepare f to run entry(arg) on a new stack of stack_size bytes (0: the default) at the first
