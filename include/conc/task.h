@@ -84,7 +84,7 @@ CONC_API int conc_run(conc_task_fn main, void *arg, void **result);
  * future asks that task to cancel and keeps waiting until it has finished (as asyncio); the await
  * then returns -ECANCELED even if that task handled the cancellation and returned a value (read
  * it from its future). An already done future returns at once, without switching and without
- * looking at pending cancellations. -EPERM outside a task. */
+ * looking at pending cancellations. -EPERM outside a task, -EDEADLK for the task's own future. */
 CONC_API int conc_await(conc_future_t *f, void **result);
 /* Sleep at least `seconds` (never wakes early); 0 (or less) yields once to the other ready
  * callbacks and tasks. 0 or -ECANCELED; -EPERM outside a task. */

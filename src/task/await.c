@@ -35,7 +35,7 @@ static void await_hop(void *arg) {
         t->timer = NULL;
         t->wake_code = 0;
         t->state = CONC__T_READY;
-        conc__task_run(t);
+        conc__task_run(t, NULL);
     }
     conc__task_unref(t);
 }
@@ -62,6 +62,7 @@ int conc_await(conc_future_t *f, void **result) {
     if (result) *result = NULL;
     if (!t) return -EPERM;
     if (!f) return -EINVAL;
+    if (f == t->fut) return -EDEADLK; /* a task awaiting itself would wait forever */
     if (!conc_future_done(f)) {
         conc__task_retain(t);
         int r = conc_future_add_done_callback(f, await_done, t);

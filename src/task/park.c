@@ -27,8 +27,9 @@ static __thread conc_handle_t *running_handle;
 
 static void deadline_cb(void *arg);
 
-void conc__task_run(conc_task_t *t) {
+void conc__task_run(conc_task_t *t, conc_handle_t *h) {
     struct conc__fiber *me = conc__fiber_thread();
+    running_handle = h;
     t->state = CONC__T_RUNNING;
     conc__task_running = t;
     conc__fiber_switch(me, &t->fiber);
@@ -40,9 +41,9 @@ void conc__task_run(conc_task_t *t) {
 
 void conc__task_step(void *arg) {
     conc_task_t *t = arg;
-    running_handle = t->timer;
+    conc_handle_t *h = t->timer;
     t->timer = NULL;
-    conc__task_run(t);
+    conc__task_run(t, h);
 }
 
 /* The task the next callback of the running batch would resume, made ready to run here. */
@@ -98,13 +99,13 @@ bool conc__task_wake(conc_task_t *t, int code) {
 /* The park deadline came (or, for a deadline already past, the next iteration). */
 static void deadline_cb(void *arg) {
     conc_task_t *t = arg;
-    running_handle = t->timer;
+    conc_handle_t *h = t->timer;
     t->timer = NULL;
     if (t->state != CONC__T_PARKED) return;
     if (t->detach) t->detach(t, t->detach_arg, -ETIMEDOUT);
     t->wake_code = -ETIMEDOUT;
     t->state = CONC__T_READY;
-    conc__task_run(t);
+    conc__task_run(t, h);
 }
 
 int conc__task_park(double deadline, conc__detach_fn detach, void *arg, void *token) {

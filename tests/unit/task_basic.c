@@ -184,6 +184,7 @@ static void *names(void *arg) {
     conc_task_t *me = conc_task_current();
     assert_non_null(me);
     assert_string_equal(conc_task_name(me), "main");
+    assert_int_equal(conc_await(conc_task_future(me), NULL), -EDEADLK);
     conc_task_opts_t o = {.name = "worker-1", .stack_size = 64 * 1024};
     conc_task_t *a = conc_task_spawn(NULL, return_42, NULL, &o);
     conc_task_t *b = conc_task_spawn(NULL, return_42, NULL, NULL);

@@ -101,6 +101,7 @@ static void *cancel_scoped(void *arg) {
      * outside one still propagates */
     double when = conc_monotonic() + 0.02;
     t = conc_task_spawn(NULL, scoped_sleeper_at, &when, NULL);
+    conc_sleep(0); /* t has entered its scope: its timer is armed before ours */
     assert_non_null(conc_call_at(conc_loop_current(), when, cancel_cb, t));
     assert_int_equal(conc_await(conc_task_future(t), NULL), -ECANCELED);
     conc_task_uncancel();
