@@ -33,15 +33,25 @@ static inline double bench_median(double *v, int n) {
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* Pick an iteration count for which fn takes about target seconds. */
-static inline long bench_calibrate(bench_fn fn, double target) {
+/* Pick an iteration count for which fn takes about target seconds. One slow sample (a partner
+ * thread that took long to start) would lock onto a tiny n whose every sample then measures thread
+ * start-up, so calibrate three times and keep the largest n, never fewer than 1000 operations. */
+static inline long bench_calibrate_once(bench_fn fn, double target) {
     long n = 16;
     for (;;) {
         double t = fn(n);
-        if (t > target / 4 || n > (1L << 40))
-            return (long)((double)n * target / (t > 0 ? t : 1e-9));
+        if (t > target / 4 || n > (1L << 40)) return (long)((double)n * target / (t > 0 ? t : 1e-9));
         n *= 4;
     }
+}
+
+static inline long bench_calibrate(bench_fn fn, double target) {
+    long best = 1000;
+    for (int i = 0; i < 3; i++) {
+        long n = bench_calibrate_once(fn, target);
+        if (n > best) best = n;
+    }
+    return best;
 }
 
 /* Medians of ns/op for a and b, and the median of the per-repetition ratios a/b. */

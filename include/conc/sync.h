@@ -21,7 +21,7 @@
 /* Lock: no owner, any thread (or process) may release it, as threading.Lock. */
 typedef struct {
     struct {
-        uint32_t word; /* futex word: 0 free, else held (owner pid when pshared) | waiters bit */
+        uint32_t word; /* futex word: 0 free, else 1 (pshared: owner pid) | waiters bit */
         uint32_t flags;
     } _priv;
 } conc_lock_t;
@@ -75,7 +75,7 @@ typedef struct {
 
 typedef struct {
     struct {
-        uint32_t word;    /* futex word: 0 clear, 1 set */
+        uint32_t word;    /* futex word: generation << 1 | flag (set() starts a new generation) */
         uint32_t waiters; /* threads sleeping in wait */
         uint32_t flags;
     } _priv;

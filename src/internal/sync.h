@@ -1,0 +1,56 @@
+/* Internal pieces of the sync module: the futex mutex word that Lock and RLock share, and the
+ * hooks the Condition uses to fully release an RLock and restore it (Python's _release_save and
+ * _acquire_restore) or to re-take a Lock without being interrupted.
+ *
+ * The mutex word: 0 free; else the holder's id (1 for a private Lock, the pid for a shared Lock, the
+ * tid for an RLock) | CONC__MUTEX_WAITERS once a thread may be asleep on it. Ids fit in 22 bits
+ * (pid_max <= 2^22), so the top bit is free for the waiters flag. */
+#ifndef CONC_INTERNAL_SYNC_H
+#define CONC_INTERNAL_SYNC_H
+
+#include "conc/sync.h"
+#include "base.h"
+
+#define CONC__MUTEX_WAITERS 0x80000000u
+
+/* How a mutex waits: shared futex, interruptible by SIGINT, owner death judged per process (Lock)
+ * or per thread (RLock). */
+#define CONC__M_SHARED  0x1u
+#define CONC__M_INTR    0x2u
+#define CONC__M_PROCESS 0x4u
+
+static inline void conc__cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
+/* The contended path: spin, then sleep until the deadline. 0 when acquired, CONC_EOWNERDEAD when
+ * taken from a dead owner (shared only), -ETIMEDOUT, or -EINTR (with CONC__M_INTR). */
+CONC_HIDDEN int conc__mutex_lock_slow(uint32_t *word, uint32_t me, double deadline, unsigned how);
+/* One more try for a poll (timeout 0) that found the word held: 0 if it had become free,
+ * CONC_EOWNERDEAD if the holder is dead (shared only), else -ETIMEDOUT. */
+CONC_HIDDEN int conc__mutex_poll_slow(uint32_t *word, uint32_t me, unsigned how);
+
+/* Release: returns the previous word (0 means it was not held, and nothing changed). */
+static inline uint32_t conc__mutex_unlock(uint32_t *word, bool shared) {
+    uint32_t old = __atomic_exchange_n(word, 0, __ATOMIC_ACQ_REL);
+    if (conc__unlikely(old & CONC__MUTEX_WAITERS)) conc__futex_wake(word, 1, shared);
+    return old;
+}
+
+/* Lock: acquire with an absolute deadline; intr false never returns -EINTR. */
+CONC_HIDDEN int conc__lock_acquire_until(conc_lock_t *l, double deadline, bool intr);
+
+/* RLock, for the Condition: is the caller the owner; release every level, returning the depth;
+ * re-acquire (never interrupted, no deadline) and restore the depth: 0 or CONC_EOWNERDEAD. */
+CONC_HIDDEN bool conc__rlock_is_owned(conc_rlock_t *r);
+CONC_HIDDEN uint32_t conc__rlock_release_save(conc_rlock_t *r);
+CONC_HIDDEN int conc__rlock_acquire_restore(conc_rlock_t *r, uint32_t count);
+
+/* Condition wait with an absolute deadline (Barrier and wait_for share one deadline). */
+CONC_HIDDEN int conc__cond_wait_until(conc_cond_t *c, double deadline);
+
+#endif
