@@ -40,7 +40,8 @@ static inline long bench_calibrate_once(bench_fn fn, double target) {
     long n = 16;
     for (;;) {
         double t = fn(n);
-        if (t > target / 4 || n > (1L << 40)) return (long)((double)n * target / (t > 0 ? t : 1e-9));
+        if (t > target / 4 || n > (1L << 40))
+            return (long)((double)n * target / (t > 0 ? t : 1e-9));
         n *= 4;
     }
 }

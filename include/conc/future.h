@@ -20,7 +20,7 @@ extern "C" {
 CONC_API conc_future_t *conc_future_new(void);
 CONC_API int conc_future_set_result(conc_future_t *f, void *value); /* -EINVAL if already done */
 CONC_API int conc_future_set_error(conc_future_t *f, int err);      /* err < 0; -EINVAL if done */
-CONC_API bool conc_future_cancel(conc_future_t *f);                /* false if already done */
+CONC_API bool conc_future_cancel(conc_future_t *f);                 /* false if already done */
 CONC_API bool conc_future_done(conc_future_t *f);
 CONC_API bool conc_future_cancelled(conc_future_t *f);
 /* 0 and *value, the stored error, -ECANCELED, or -EAGAIN if not done */
