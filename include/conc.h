@@ -8,6 +8,8 @@
 #include "conc/thread.h"
 #include "conc/signal.h"
 #include "conc/bound.h"
+#include "conc/future.h"
+#include "conc/loop.h"
 
 #define CONC_VERSION_MAJOR 0
 #define CONC_VERSION_MINOR 1

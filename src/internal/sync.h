@@ -27,6 +27,22 @@ static inline void conc__cpu_relax(void) {
 #endif
 }
 
+/* Before sleeping on a word another thread is about to change, spin for a few microseconds.
+ * Sleeping and being woken costs tens of microseconds on these VMs (a cross-CPU wake-up), while a
+ * partner running on another CPU answers an Event or a notify within one; this is what makes
+ * ping-pong hand-offs far cheaper than the pthread condvar equivalent. Never on a single CPU, where
+ * the partner cannot run while we spin. About 100 x 40 ns on the EPYC machines here. */
+#define CONC__WAIT_SPINS 100
+CONC_HIDDEN extern int conc__spin_ok;
+static inline bool conc__spin_until_changed(uint32_t *word, uint32_t val) {
+    if (!conc__spin_ok) return false;
+    for (int i = 0; i < CONC__WAIT_SPINS; i++) {
+        if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != val) return true;
+        conc__cpu_relax();
+    }
+    return false;
+}
+
 /* The contended path: spin, then sleep until the deadline. 0 when acquired, CONC_EOWNERDEAD when
  * taken from a dead owner (shared only), -ETIMEDOUT, or -EINTR (with CONC__M_INTR). */
 CONC_HIDDEN int conc__mutex_lock_slow(uint32_t *word, uint32_t me, double deadline, unsigned how);

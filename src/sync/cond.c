@@ -106,7 +106,9 @@ int conc__cond_wait_until(conc_cond_t *c, double deadline) {
     for (;;) {
         uint32_t s = __atomic_load_n(&c->_priv.seq, __ATOMIC_ACQUIRE);
         uint32_t saved = release_save(c);
-        r = conc__wait(&c->_priv.seq, s, deadline, shared);
+        r = conc__spin_until_changed(&c->_priv.seq, s)
+                ? 0
+                : conc__wait(&c->_priv.seq, s, deadline, shared);
         if (acquire_restore(c, saved) == CONC_EOWNERDEAD) dead = true;
         if (r == -EINTR) {
             /* Leave, but do not swallow a wake-up another waiter could use. */

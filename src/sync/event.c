@@ -44,6 +44,7 @@ int conc_event_wait(conc_event_t *e, double timeout) {
     uint32_t seen = __atomic_load_n(w, __ATOMIC_ACQUIRE);
     if (seen & 1) return 0;
     if (timeout == 0) return -ETIMEDOUT;
+    if (conc__spin_until_changed(w, seen)) return 0; /* any change from a clear word is a set() */
     bool shared = e->_priv.flags & CONC_PSHARED;
     double deadline = conc_deadline(timeout);
     __atomic_add_fetch(&e->_priv.waiters, 1, __ATOMIC_SEQ_CST);

@@ -18,6 +18,7 @@
  * is the price of keeping the owner in the word itself (a robust-futex list would need the kernel's
  * cooperation per thread and could not name a Lock's owning process). */
 #include <math.h>
+#include <unistd.h>
 #include "conc/time.h"
 #include "../internal/sync.h"
 
@@ -78,4 +79,10 @@ int conc__mutex_lock_slow(uint32_t *w, uint32_t me, double deadline, unsigned ho
             return r;
         }
     }
+}
+
+int conc__spin_ok;
+
+__attribute__((constructor)) static void spin_init(void) {
+    conc__spin_ok = sysconf(_SC_NPROCESSORS_ONLN) > 1;
 }

@@ -43,7 +43,7 @@ int conc_sem_acquire(conc_sem_t *s, double timeout) {
             r = 0;
             break;
         }
-        r = conc__wait(v, 0, deadline, shared);
+        r = conc__spin_until_changed(v, 0) ? 0 : conc__wait(v, 0, deadline, shared);
         if (r < 0) break;
     }
     __atomic_sub_fetch(waiters, 1, __ATOMIC_SEQ_CST);
