@@ -5,9 +5,11 @@
  * running the Python handler later in the main thread. conc does the same, but in a dispatcher
  * thread: the handler runs in ordinary thread context, so it may take locks, malloc and printf,
  * and it runs even while the main thread is busy or blocked. SIGKILL and SIGSTOP cannot be
- * handled at all (-EINVAL). */
+ * handled at all, and the fault signals (SIGSEGV, ...) cannot be handled from another thread:
+ * -EINVAL. */
 #define _GNU_SOURCE
 #include <conc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +20,7 @@ struct seen {
     conc_lock_t lock;
     conc_event_t done;
     pid_t tid;
-    char thread[32];
+    char thread[64];
 };
 
 static void on_usr1(int signo, void *arg) {
@@ -29,7 +31,10 @@ static void on_usr1(int signo, void *arg) {
     printf("%s\n", msg); /* nor this */
     free(msg);
     s->tid = gettid();
-    snprintf(s->thread, sizeof s->thread, "%s", conc_thread_name(conc_thread_current()));
+    char os_name[16] = "";
+    pthread_getname_np(pthread_self(), os_name, sizeof os_name);
+    snprintf(s->thread, sizeof s->thread, "%s\" (OS name \"%s",
+             conc_thread_name(conc_thread_current()), os_name);
     conc_lock_release(&s->lock);
     conc_event_set(&s->done);
 }
@@ -43,7 +48,7 @@ int main(int argc, char **argv) {
     kill(getpid(), SIGUSR1);
     err = conc_event_wait(&s.done, 5.0);
     conc_lock_acquire(&s.lock, CONC_FOREVER);
-    printf("main: the handler ran in thread \"%s\" (tid %d); the main thread is tid %d\n", s.thread,
+    printf("main: the handler ran in thread \"%s\", tid %d); the main thread is tid %d\n", s.thread,
            (int)s.tid, (int)gettid());
     int elsewhere = err == 0 && s.tid != gettid();
     conc_lock_release(&s.lock);
