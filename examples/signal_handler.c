@@ -20,7 +20,7 @@ struct seen {
     conc_lock_t lock;
     conc_event_t done;
     pid_t tid;
-    char thread[64];
+    char name[32], os_name[16]; /* conc's name for the thread, and the kernel's */
 };
 
 static void on_usr1(int signo, void *arg) {
@@ -31,10 +31,8 @@ static void on_usr1(int signo, void *arg) {
     printf("%s\n", msg); /* nor this */
     free(msg);
     s->tid = gettid();
-    char os_name[16] = "";
-    pthread_getname_np(pthread_self(), os_name, sizeof os_name);
-    snprintf(s->thread, sizeof s->thread, "%s\" (OS name \"%s",
-             conc_thread_name(conc_thread_current()), os_name);
+    snprintf(s->name, sizeof s->name, "%s", conc_thread_name(conc_thread_current()));
+    pthread_getname_np(pthread_self(), s->os_name, sizeof s->os_name);
     conc_lock_release(&s->lock);
     conc_event_set(&s->done);
 }
@@ -48,8 +46,9 @@ int main(int argc, char **argv) {
     kill(getpid(), SIGUSR1);
     err = conc_event_wait(&s.done, 5.0);
     conc_lock_acquire(&s.lock, CONC_FOREVER);
-    printf("main: the handler ran in thread \"%s\", tid %d); the main thread is tid %d\n", s.thread,
-           (int)s.tid, (int)gettid());
+    printf("main: the handler ran in thread \"%s\" (OS name \"%s\", tid %d); the main thread is "
+           "tid %d\n",
+           s.name, s.os_name, (int)s.tid, (int)gettid());
     int elsewhere = err == 0 && s.tid != gettid();
     conc_lock_release(&s.lock);
     if (!elsewhere) return 1;

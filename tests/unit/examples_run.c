@@ -268,6 +268,7 @@ static void signal_handler(void **state) {
     run_example(&run, "signal_handler");
     expect_success(&run);
     expect_before(&run, "handler: got User defined signal 1", "main: the handler ran in thread");
+    expect_text(&run, "(OS name \"conc-signals\"");
     expect_text(&run, "main: handling SIGKILL: EINVAL");
 }
 
