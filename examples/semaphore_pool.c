@@ -9,8 +9,7 @@
 
 enum { WORKERS = 6, SLOTS = 2 };
 
-static conc_sem_t
-    pool; /* BoundedSemaphore(2): set up in main, as no static initializer makes one */
+static conc_sem_t pool = CONC_BOUNDED_SEM_INIT(SLOTS); /* threading.BoundedSemaphore(2) */
 static conc_event_t never = CONC_EVENT_INIT;
 static unsigned in_use, most_in_use;
 
@@ -30,7 +29,6 @@ static void *worker(void *arg) {
 
 int main(int argc, char **argv) {
     conc_init(argc, argv);
-    conc_sem_init(&pool, SLOTS, CONC_BOUNDED); /* BoundedSemaphore(2) */
     conc_thread_t *t[WORKERS];
     for (int i = 0; i < WORKERS; i++) conc_thread_start(&t[i], worker, NULL, NULL);
     for (int i = 0; i < WORKERS; i++) {
