@@ -7,6 +7,7 @@
 #include "conc/sync.h"
 #include "conc/thread.h"
 #include "conc/signal.h"
+#include "conc/gil.h"
 #include "conc/bound.h"
 
 #define CONC_VERSION_MAJOR 0
