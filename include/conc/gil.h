@@ -78,8 +78,11 @@ typedef struct conc_gil {
         uint8_t forker_held; /* fork: the forking thread held it */
         uint8_t live;        /* between init and destroy */
         int64_t interval_ns;
-        int64_t prot_until;        /* io_priority: the holder's guaranteed slice ends (ns) */
-        void *head[2], *tail[2];   /* wait queues: [0] CPU-bound, [1] back from blocking calls */
+        int64_t prot_until;      /* io_priority: the holder's guaranteed slice ends (ns) */
+        int64_t cpu_start;       /* io_priority: when a CPU-bound holder got it (0: unknown) */
+        int64_t win_start;       /* io_priority: CPU-bound threads' share, counted since then... */
+        int64_t cpu_got;         /* ...is this much GIL time */
+        void *head[2], *tail[2]; /* wait queues: [0] CPU-bound, [1] back from blocking calls */
         void *reg_next, *reg_prev; /* the fork registry */
         uint64_t n[8];             /* counters, in conc_gil_stats_t order */
         int64_t wait_max_ns, wait_sum_ns;

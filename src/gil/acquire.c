@@ -13,7 +13,8 @@ static void acquire_slow(conc_gil_t *g, pid_t me, bool io) {
     for (;;) {
         if (!(s & ST_HELD)) {
             if (conc__cas(&g->_priv.state, &s, s | ST_HELD)) {
-                gil_took(g, me, io);
+                gil_new_holder(g, me, io, n.enq_ns, false);
+                gil_count(g, N_ACQ);
                 gil_qunlock(g);
                 return;
             }
@@ -21,8 +22,10 @@ static void acquire_slow(conc_gil_t *g, pid_t me, bool io) {
             break;
         }
     }
+    int64_t now = n.enq_ns;
+    if (!io) gil_cpu_wants(g, now);
     gil_enqueue(g, &n);
-    int64_t now = n.enq_ns, deadline = now + gil_interval(g), spin = CPU_SPIN_NS;
+    int64_t deadline = now + gil_interval(g), spin = CPU_SPIN_NS;
     if (io) {
         int64_t prot = gil_get(&g->_priv.prot_until);
         if (prot > now) { /* a starved thread's guaranteed slice: wait for its end */
@@ -46,7 +49,8 @@ void conc__gil_acquire_as(conc_gil_t *g, bool io) {
     if (conc__unlikely(gil_get(&g->_priv.owner) == me && (s & ST_HELD))) {
         gil_misuse(g); /* the GIL is not recursive: acquiring it again would deadlock */
     } else if (!(s & ST_HELD) && conc__cas(&g->_priv.state, &s, s | ST_HELD)) {
-        gil_took(g, me, io);
+        gil_new_holder(g, me, io, 0, false);
+        gil_count(g, N_ACQ);
     } else {
         acquire_slow(g, me, io);
     }

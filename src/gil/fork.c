@@ -33,6 +33,7 @@ static void in_child(void) {
         g->_priv.tail[Q_CPU] = g->_priv.tail[Q_IO] = NULL;
         gil_set(&g->_priv.breaker, gil_get(&g->_priv.breaker) & CONC__GIL_COUNT);
         gil_set(&g->_priv.prot_until, 0);
+        g->_priv.win_start = g->_priv.cpu_got = g->_priv.cpu_start = 0;
         gil_set(&g->_priv.holder_io, 0);
         gil_set(&g->_priv.state, held ? ST_HELD : 0);
         gil_set(&g->_priv.owner, held ? me : 0);

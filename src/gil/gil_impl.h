@@ -41,9 +41,10 @@ enum { Q_CPU = 0, Q_IO = 1 };
 /* counters, in conc_gil_stats_t order */
 enum { N_ACQ, N_CONT, N_SWITCH, N_FORCED, N_REQ, N_YIELD, N_STARVED, N_MISUSE };
 
-/* io_priority: a CPU-bound waiter that has waited this many intervals is served first, and then
- * keeps the GIL for a whole interval against I/O requests. */
+/* io_priority: CPU-bound threads get at least 1/STARVE_SHARE of the GIL over STARVE_INTERVALS
+ * intervals (gil_cpu_starved). */
 #define STARVE_INTERVALS 4
+#define STARVE_SHARE     5
 /* Spin before sleeping: a grant usually comes within a tick, and waking a sleeping thread costs
  * tens of µs on a VM. A thread that has asked a running holder to drop expects the GIL at the
  * holder's next tick, so it spins longer. */
@@ -128,8 +129,43 @@ static inline bool gil_queues_empty(conc_gil_t *g) {
     return !g->_priv.head[Q_CPU] && !g->_priv.head[Q_IO];
 }
 
+/* ---- io_priority's share accounting (all under qlock) ----
+ * A window opens when CPU-bound threads start wanting the GIL while a thread back from a blocking
+ * call holds it. Once it is STARVE_INTERVALS intervals long: if CPU-bound holders got at least
+ * 1/STARVE_SHARE of it, it closes and a new one opens; if they got less, CPU-bound waiters are
+ * starved - the next one is served first and keeps the GIL for a whole interval. Counting GIL
+ * time rather than waits matters: an I/O thread doing tiny blocking calls hands the GIL to a
+ * CPU-bound thread very often, but takes it back within microseconds each time. */
+static inline bool gil_cpu_starved(conc_gil_t *g, int64_t now) {
+    if (!g->_priv.io_priority) return false;
+    if (!g->_priv.win_start) g->_priv.win_start = now; /* the first window */
+    int64_t len = now - g->_priv.win_start;
+    if (len < STARVE_INTERVALS * gil_interval(g)) return false;
+    if (g->_priv.cpu_got * STARVE_SHARE >= len) {
+        g->_priv.win_start = now;
+        g->_priv.cpu_got = 0;
+        return false;
+    }
+    return true;
+}
+
 static inline bool gil_starved(conc_gil_t *g, struct gil_node *n, int64_t now) {
-    return g->_priv.io_priority && !n->io && now - n->enq_ns >= STARVE_INTERVALS * gil_interval(g);
+    return !n->io && gil_cpu_starved(g, now);
+}
+
+/* A CPU-bound thread is about to queue. */
+static inline void gil_cpu_wants(conc_gil_t *g, int64_t now) {
+    if (g->_priv.io_priority && !g->_priv.head[Q_CPU] && gil_get(&g->_priv.holder_io)) {
+        g->_priv.win_start = now;
+        g->_priv.cpu_got = 0;
+    }
+}
+
+/* The holder gives the GIL up: a CPU-bound holder's slice counts toward its class's share (a
+ * slice begun on the fast path, without a clock read, counts nothing). */
+static inline void gil_slice_end(conc_gil_t *g, int64_t now) {
+    if (g->_priv.io_priority && !gil_get(&g->_priv.holder_io) && g->_priv.cpu_start)
+        g->_priv.cpu_got += now - g->_priv.cpu_start;
 }
 
 /* Post a drop request (under qlock): the holder's next tick hands over. */
@@ -149,15 +185,22 @@ static inline void gil_misuse(conc_gil_t *g) {
     __atomic_fetch_add(&g->_priv.n[N_MISUSE], 1, __ATOMIC_RELAXED);
 }
 
-/* Bookkeeping of the thread that just got the GIL (holder-only fields). */
-static inline void gil_took(conc_gil_t *g, pid_t me, bool io) {
-    gil_set(&g->_priv.owner, me);
+/* The holder-only fields of a new holder, written by it or by the thread granting it the GIL.
+ * now: 0 on the fast path (no clock read there). starved: it gets a guaranteed slice. */
+static inline void gil_new_holder(conc_gil_t *g, pid_t tid, bool io, int64_t now, bool starved) {
+    gil_set(&g->_priv.owner, tid);
     gil_set(&g->_priv.holder_io, (uint8_t)io);
-    if (gil_get(&g->_priv.last) != me) {
-        gil_set(&g->_priv.last, me);
+    if (gil_get(&g->_priv.last) != tid) {
+        gil_set(&g->_priv.last, tid);
         gil_count(g, N_SWITCH);
     }
-    gil_count(g, N_ACQ);
+    if (g->_priv.io_priority) g->_priv.cpu_start = io ? 0 : now;
+    if (starved) {
+        gil_set(&g->_priv.prot_until, now + gil_interval(g));
+        gil_count(g, N_STARVED);
+    } else if (gil_get(&g->_priv.prot_until)) {
+        gil_set(&g->_priv.prot_until, 0);
+    }
 }
 
 /* Who is served next (under qlock): a starved CPU-bound waiter, else the I/O queue, else the CPU

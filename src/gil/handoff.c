@@ -22,6 +22,8 @@ static bool hand_over(conc_gil_t *g, bool drop_only) {
     }
     struct gil_node self = {.tid = conc__self_tid(), .io = 0, .word = W_WAIT, .enq_ns = now};
     gil_count(g, drop ? N_FORCED : N_YIELD);
+    gil_slice_end(g, now);
+    gil_cpu_wants(g, now);
     gil_enqueue(g, &self);
     bool wake = conc__gil_grant(g, h, now);
     uint64_t snap = gil_get(&g->_priv.n[N_SWITCH]);

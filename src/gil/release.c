@@ -10,6 +10,7 @@
 static void release_slow(conc_gil_t *g) {
     gil_qlock(g);
     int64_t now = g->_priv.io_priority ? gil_now() : 0;
+    gil_slice_end(g, now);
     struct gil_node *h = conc__gil_pick(g, now);
     bool wake = false;
     if (!h) {

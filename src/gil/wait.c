@@ -2,8 +2,8 @@
  * decide whether to ask the holder to drop the GIL.
  *
  * The drop-request rule is CPython's (take_gil): a waiter that has waited a whole interval during
- * which nobody got the GIL posts the request; if the GIL did change hands, the system is switching
- * and the waiter just waits another interval. With io_priority three refinements: a waiter back
+ * which nobody got the GIL, and it was not woken, posts the request; if the GIL did change hands,
+ * the system is switching and the waiter just waits another interval. With io_priority three refinements: a waiter back
  * from a blocking call re-posts every interval regardless (it posted once already when it queued);
  * a CPU-bound waiter does not preempt a holder that is itself back from a blocking call until it
  * has starved (STARVE_INTERVALS), so I/O threads keep their short bursts; and nobody posts during
@@ -52,21 +52,25 @@ void conc__gil_wait(conc_gil_t *g, struct gil_node *n, int64_t deadline, int64_t
                 gil_qlock(g);
                 gil_unlink(g, n);
                 int64_t now = gil_now();
-                if (gil_starved(g, n, now)) {
-                    gil_set(&g->_priv.prot_until, now + gil_interval(g));
-                    gil_count(g, N_STARVED);
-                }
+                gil_new_holder(g, n->tid, n->io, now, gil_starved(g, n, now));
                 if (gil_queues_empty(g))
                     __atomic_fetch_and(&g->_priv.state, ~ST_WAITERS, __ATOMIC_RELAXED);
-                gil_took(g, n->tid, n->io);
+                gil_count(g, N_ACQ);
                 gil_qunlock(g);
                 conc__gil_record_wait(g, now - t0);
                 return;
             }
             continue;
         }
-        if (w == W_WAKE) { /* woken to compete, and someone else was faster */
-            conc__cas(&n->word, &w, W_WAIT);
+        if (w == W_WAKE) {
+            /* Woken to compete, and someone else was faster. As in CPython (a timed condvar wait
+             * restarted after every signal) the interval starts again: a thread that keeps
+             * releasing and re-taking the GIL around short calls is then not preempted by the
+             * waiter it keeps waking. Under io_priority starvation is counted from enq_ns. */
+            if (conc__cas(&n->word, &w, W_WAIT)) {
+                deadline = gil_now() + gil_interval(g);
+                snap = gil_get(&g->_priv.n[N_SWITCH]);
+            }
             continue;
         }
         int64_t now = gil_now();

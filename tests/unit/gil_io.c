@@ -138,8 +138,9 @@ static void chatty_io_thread_does_not_starve_cpu_thread(void **state) {
     print_message("cpu thread's progress beside a chatty I/O thread: %.0f%% of alone\n",
                   share * 100);
     assert_true(chatty.io_ops > 1000);
-    /* the policy guarantees about 1/5 of the GIL (STARVE_INTERVALS); leave room for noise */
-    assert_true(share >= 0.05);
+    /* the policy guarantees CPU-bound threads 1/5 of the GIL (STARVE_SHARE); half of that
+     * leaves room for a noisy machine, where the two runs do not see the same load */
+    assert_true(share >= 0.10);
 }
 
 CONC_TEST_MAIN(cmocka_unit_test(io_priority_removes_the_convoy),
