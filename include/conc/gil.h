@@ -111,6 +111,9 @@ CONC_API void conc_gil_release(conc_gil_t *g); /* errno is kept */
 CONC_API void conc_gil_save(conc_gil_t *g);
 CONC_API void conc_gil_restore(conc_gil_t *g);
 
+/* True if the calling thread holds the GIL (PyGILState_Check). */
+CONC_API bool conc_gil_held(conc_gil_t *g);
+
 /* Hand the GIL to the longest waiter if there is one, and queue behind the others for it. */
 CONC_API void conc_gil_yield(conc_gil_t *g);
 

@@ -37,6 +37,10 @@ static bool is_holder(conc_gil_t *g) {
     return gil_get(&g->_priv.owner) == conc__self_tid() && (conc__load(&g->_priv.state) & ST_HELD);
 }
 
+bool conc_gil_held(conc_gil_t *g) {
+    return is_holder(g);
+}
+
 void conc_gil_tick_slow(conc_gil_t *g) {
     int saved = errno;
     if (conc__unlikely(!is_holder(g))) {

@@ -12,7 +12,7 @@ struct shared {
     uint32_t in_block; /* A is inside the block */
     uint32_t gate;     /* opened by B: A's "blocking call" returns */
     uint32_t a_back;   /* A has the GIL again */
-    int errno_before, errno_after, a_timed_out;
+    int errno_before, errno_after, a_timed_out, held_inside;
     long b_ticks;            /* under the GIL */
     uint32_t a_back_at_gate; /* A was still blocked when B had made its progress */
 };
@@ -36,6 +36,7 @@ static void *thread_a(void *p) {
     errno = EDOM;
     CONC_GIL_BEGIN_ALLOW_THREADS(&s->g)
     s->errno_before = errno;
+    s->held_inside = conc_gil_held(&s->g);
     set_flag(&s->in_block);
     wait_flag(&s->gate, conc_deadline(30), &s->a_timed_out);
     errno = ENOTTY; /* what the blocking call left */
@@ -80,6 +81,7 @@ static void run(const conc_gil_opts_t *o) {
     assert_int_equal(s.b_ticks, 100000);
     assert_int_equal(s.a_back_at_gate, 0);
     assert_int_equal(s.errno_before, EDOM);
+    assert_false(s.held_inside);
     assert_int_equal(s.errno_after, ENOTTY);
     conc_gil_stats_t st;
     assert_int_equal(conc_gil_stats(&s.g, &st), 0);

@@ -57,9 +57,12 @@ static void misuse_is_ignored_and_counted(void **state) {
     errno = ERANGE;
     conc_gil_release(&g); /* not held */
     assert_int_equal(errno, ERANGE);
+    assert_false(conc_gil_held(&g));
     conc_gil_acquire(&g);
+    assert_true(conc_gil_held(&g));
     conc_gil_acquire(&g); /* not recursive: returns instead of deadlocking */
     conc_gil_release(&g);
+    assert_false(conc_gil_held(&g));
     conc_gil_release(&g); /* already released */
     conc_gil_yield(&g);   /* yield and tick by a non-holder */
     conc_gil_tick_slow(&g);
