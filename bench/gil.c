@@ -13,6 +13,7 @@
  * loop. Each case runs REPS times for DURATION seconds, cases interleaved; medians are printed. */
 #include "harness.h"
 #include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -145,48 +146,88 @@ static double overhead(const conc_gil_opts_t *o, double secs) {
 
 /* ---- convoy ---- */
 static int echo_fd;
-static int stop; /* under the GIL */
+static int stop;  /* under the GIL */
+static long spun; /* CPU-bound threads' ticks, under the GIL */
 
 static void *cpu_loop(void *arg) {
     (void)arg;
     conc_gil_acquire(&gil);
     unsigned long x = 1;
-    while (!stop) x = work(&gil, 1024, x);
+    while (!stop) {
+        x = work(&gil, 1024, x);
+        spun += 1024;
+    }
     conc_gil_release(&gil);
     sink = x;
     return NULL;
 }
 
-static double convoy(int ncpu, bool io_priority, conc_gil_stats_t *st) {
+/* A CPU-bound process: takes a CPU as a CPU-bound thread does, but shares no GIL. */
+static pid_t cpu_process(void) {
+    pid_t p = fork();
+    if (p == 0) {
+        conc_gil_t own;
+        conc_gil_init(&own, NULL);
+        conc_gil_acquire(&own);
+        for (unsigned long x = 1;;) x = work(&own, 1024, x);
+    }
+    return p;
+}
+
+struct result {
+    double rate, wait_mean, wait_p99, mticks; /* round trips/s; the I/O thread's re-acquire */
+};
+
+#define MAXW 400000
+static double waits[MAXW];
+
+static struct result convoy(int nthreads, int nprocs, bool io_priority) {
     conc_gil_opts_t o = {.io_priority = io_priority};
     conc_gil_init(&gil, &o);
     stop = 0;
+    spun = 0;
     pthread_t th[2];
-    for (int i = 0; i < ncpu; i++) pthread_create(&th[i], NULL, cpu_loop, NULL);
+    pid_t pr[2];
+    for (int i = 0; i < nprocs; i++) pr[i] = cpu_process();
+    for (int i = 0; i < nthreads; i++) pthread_create(&th[i], NULL, cpu_loop, NULL);
     conc_gil_acquire(&gil);
-    long trips = 0;
+    long trips = 0, nw = 0;
     unsigned long x = 1;
-    double t0 = bench_now(), t;
+    double t0 = bench_now(), t, w, sum = 0;
     do {
         char c = 'x';
         ssize_t k;
         CONC_GIL_BEGIN_ALLOW_THREADS(&gil)
         k = write(echo_fd, &c, 1);
+        w = bench_now();
         CONC_GIL_END_ALLOW_THREADS(&gil)
+        w = bench_now() - w;
+        sum += w;
+        if (nw < MAXW) waits[nw++] = w;
         CONC_GIL_BEGIN_ALLOW_THREADS(&gil)
         k += read(echo_fd, &c, 1);
+        w = bench_now();
         CONC_GIL_END_ALLOW_THREADS(&gil)
+        w = bench_now() - w;
+        sum += w;
+        if (nw < MAXW) waits[nw++] = w;
         if (k != 2) abort();
         x = work(&gil, 20, x);
         trips++;
     } while ((t = bench_now() - t0) < DURATION);
     stop = 1;
+    long ticks = spun;
     conc_gil_release(&gil);
-    for (int i = 0; i < ncpu; i++) pthread_join(th[i], NULL);
-    conc_gil_stats(&gil, st);
+    for (int i = 0; i < nthreads; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < nprocs; i++) {
+        kill(pr[i], SIGKILL);
+        waitpid(pr[i], NULL, 0);
+    }
     conc_gil_destroy(&gil);
     sink = x;
-    return (double)trips / t;
+    qsort(waits, (size_t)nw, sizeof waits[0], bench_cmp);
+    return (struct result){(double)trips / t, sum / (double)(2 * trips), waits[nw * 99 / 100],
+                           (double)ticks / t / 1e6};
 }
 
 static void echo_server(int fd) {
@@ -244,30 +285,40 @@ int main(void) {
 
     struct {
         const char *label;
-        int ncpu;
+        int threads, procs;
         bool io;
     } cases[] = {
-        {"I/O thread alone", 0, false},
-        {"  + 1 CPU-bound thread", 1, false},
-        {"  + 1 CPU-bound thread, io_priority", 1, true},
-        {"  + 2 CPU-bound threads", 2, false},
-        {"  + 2 CPU-bound threads, io_priority", 2, true},
+        {"I/O thread alone", 0, 0, false},
+        {"  + 1 CPU-bound process (shares the CPUs, not the GIL)", 0, 1, false},
+        {"  + 1 CPU-bound thread", 1, 0, false},
+        {"  + 1 CPU-bound thread, io_priority", 1, 0, true},
+        {"  + 2 CPU-bound processes", 0, 2, false},
+        {"  + 2 CPU-bound threads", 2, 0, false},
+        {"  + 2 CPU-bound threads, io_priority", 2, 0, true},
     };
     enum { NC = sizeof cases / sizeof cases[0] };
-    double rate[NC][REPS], wp99[NC][REPS];
+    struct result res[NC][REPS];
     for (int rep = 0; rep < REPS; rep++)
-        for (int c = 0; c < NC; c++) {
-            conc_gil_stats_t st;
-            rate[c][rep] = convoy(cases[c].ncpu, cases[c].io, &st);
-            wp99[c][rep] = st.wait_p99;
-        }
-    printf("convoy: 1-byte round trips/s to an echo process (median of %d x %.0f s)\n", REPS,
-           DURATION);
-    double alone = bench_median(rate[0], REPS);
+        for (int c = 0; c < NC; c++)
+            res[c][rep] = convoy(cases[c].threads, cases[c].procs, cases[c].io);
+    printf("convoy: 1-byte round trips/s to an echo process, median of %d x %.0f s; the I/O "
+           "thread's\nwait to re-acquire the GIL after each call; CPU-bound threads' progress\n",
+           REPS, DURATION);
+    double alone = 0;
     for (int c = 0; c < NC; c++) {
-        double r = bench_median(rate[c], REPS);
-        printf("  %-56s %8.0f /s  %5.2fx of alone   GIL wait p99 %8.1f us\n", cases[c].label, r,
-               r / alone, bench_median(wp99[c], REPS) * 1e6);
+        double v[4][REPS];
+        for (int r = 0; r < REPS; r++) {
+            v[0][r] = res[c][r].rate;
+            v[1][r] = res[c][r].wait_mean;
+            v[2][r] = res[c][r].wait_p99;
+            v[3][r] = res[c][r].mticks;
+        }
+        double rate = bench_median(v[0], REPS);
+        if (c == 0) alone = rate;
+        printf("  %-56s %7.0f /s %5.2fx  wait mean %7.1f us p99 %7.1f us", cases[c].label, rate,
+               rate / alone, bench_median(v[1], REPS) * 1e6, bench_median(v[2], REPS) * 1e6);
+        if (cases[c].threads) printf("  %5.0f Mticks/s", bench_median(v[3], REPS));
+        printf("\n");
     }
     printf("load average %.2f at the end\n", load1());
     shutdown(echo_fd, SHUT_RDWR);

@@ -5,8 +5,10 @@
    process, alone and beside 1 and 2 CPU-bound threads. Layout as in bench/gil.c: the echo peer is
    a process forked before any thread starts (it never needs this interpreter's GIL), the I/O
    thread is the main thread doing sock.send + sock.recv, CPU-bound threads run a counting loop.
+   A CPU-bound process (same loop, no shared GIL) shows what sharing the CPUs alone costs.
    Each case runs REPS times for DURATION seconds, cases interleaved; medians are printed."""
 import os
+import signal
 import socket
 import statistics
 import sys
@@ -50,8 +52,18 @@ def cpu_ratio():
     return statistics.median(ratios)
 
 
-def convoy(sock, ncpu):
+def cpu_process():
+    pid = os.fork()
+    if pid == 0:
+        x = 0
+        while True:
+            x += 1
+    return pid
+
+
+def convoy(sock, ncpu, nprocs):
     stop = False
+    procs = [cpu_process() for _ in range(nprocs)]
 
     def spin():
         x = 0
@@ -74,6 +86,9 @@ def convoy(sock, ncpu):
     stop = True
     for th in ths:
         th.join()
+    for pid in procs:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
     return trips / t
 
 
@@ -92,16 +107,20 @@ def main():
           f"load average {os.getloadavg()[0]:.2f} at start, switch interval "
           f"{sys.getswitchinterval() * 1e3:.0f} ms", flush=True)
     print(f"{'2 CPU-bound threads vs 1, same total work':<58} {cpu_ratio():8.3f}x", flush=True)
-    cases = [("I/O thread alone", 0), ("  + 1 CPU-bound thread", 1), ("  + 2 CPU-bound threads", 2)]
+    cases = [("I/O thread alone", 0, 0),
+             ("  + 1 CPU-bound process (shares the CPUs, not the GIL)", 0, 1),
+             ("  + 1 CPU-bound thread", 1, 0),
+             ("  + 2 CPU-bound processes", 0, 2),
+             ("  + 2 CPU-bound threads", 2, 0)]
     rates = [[] for _ in cases]
     for _ in range(REPS):
-        for i, (_, ncpu) in enumerate(cases):
-            rates[i].append(convoy(a, ncpu))
+        for i, (_, ncpu, nprocs) in enumerate(cases):
+            rates[i].append(convoy(a, ncpu, nprocs))
     print(f"convoy: 1-byte round trips/s to an echo process (median of {REPS} x {DURATION:.0f} s)")
     alone = statistics.median(rates[0])
-    for (label, _), r in zip(cases, rates):
+    for (label, _, _), r in zip(cases, rates):
         m = statistics.median(r)
-        print(f"  {label:<56} {m:8.0f} /s  {m / alone:5.2f}x of alone")
+        print(f"  {label:<56} {m:7.0f} /s {m / alone:5.2f}x")
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
     a.close()
     os.waitpid(pid, 0)

@@ -29,7 +29,12 @@ static bool hand_over(conc_gil_t *g, bool drop_only) {
     uint64_t snap = gil_get(&g->_priv.n[N_SWITCH]);
     gil_qunlock(g);
     if (wake) conc__futex_wake(&h->word, 1, false);
-    conc__gil_wait(g, &self, now + gil_interval(g), CPU_SPIN_NS, snap);
+    /* A yielding thread usually gets the GIL straight back: spin. One made to drop waits at
+     * least an interval without io_priority, and spinning would only let it snatch the GIL from
+     * a thread releasing it around a short call - the convoy at its worst. Under io_priority it
+     * typically gets the GIL back as soon as the I/O thread blocks again: spin. */
+    int64_t spin = drop && !g->_priv.io_priority ? 0 : CPU_SPIN_NS;
+    conc__gil_wait(g, &self, now + gil_interval(g), spin, snap);
     return true;
 }
 
