@@ -4,15 +4,16 @@
  * once per interpreted instruction (one relaxed load); when another thread has waited a whole
  * switch interval (5 ms by default, sys.setswitchinterval) without any hand-over, it posts a drop
  * request and the holder's next tick hands the GIL over - directly to the longest waiter, so the
- * dropping thread cannot win it back (CPython's FORCE_SWITCHING, made FIFO). Native code that
+ * dropping thread cannot win it back (CPython's FORCE_SWITCHING, made FIFO). A plain release
+ * wakes the next waiter to compete for the free GIL, as in CPython. Native code that
  * blocks releases the GIL around the call with CONC_GIL_BEGIN/END_ALLOW_THREADS.
  *
  * With opts.io_priority a thread coming back from such a block is served ahead of CPU-bound
  * threads and may take the GIL from a CPU-bound holder at its next tick instead of waiting an
  * interval: this removes CPython's convoy effect (bpo-7946), where every I/O call of an I/O thread
  * costs up to a switch interval when a CPU-bound thread runs beside it. CPU-bound threads cannot
- * be starved: one that has waited 4 intervals is served first and then keeps the GIL for a whole
- * interval against I/O requests (see docs/gil.md).
+ * be starved: when, over 4 intervals of wanting it, they held the GIL less than 1/5 of the time,
+ * the next one is served first and keeps the GIL for a whole interval (see docs/gil.md).
  *
  * Nobody holds the GIL after conc_gil_init: every thread, the initialising one included, calls
  * conc_gil_acquire() before running interpreted code. The GIL is not recursive. Misuse is ignored
@@ -41,7 +42,7 @@ typedef struct {
     bool io_priority;
 } conc_gil_opts_t;
 
-/* The defaults, also what a NULL opts means: 5 ms, no check interval, no I/O priority (as CPython). */
+/* The defaults, which a NULL opts means: 5 ms, no check interval, no I/O priority (as CPython). */
 #define CONC_GIL_OPTS_INIT                                                                         \
     { 0.005, 0, false }
 

@@ -3,11 +3,12 @@
  *
  * The drop-request rule is CPython's (take_gil): a waiter that has waited a whole interval during
  * which nobody got the GIL, and it was not woken, posts the request; if the GIL did change hands,
- * the system is switching and the waiter just waits another interval. With io_priority three refinements: a waiter back
- * from a blocking call re-posts every interval regardless (it posted once already when it queued);
- * a CPU-bound waiter does not preempt a holder that is itself back from a blocking call until it
- * has starved (STARVE_INTERVALS), so I/O threads keep their short bursts; and nobody posts during
- * a starved thread's guaranteed slice - the deadline simply moves to the end of the slice. */
+ * the system is switching and the waiter just waits another interval. With io_priority three
+ * refinements: a waiter back from a blocking call re-posts every interval regardless (it posted
+ * once already when it queued); a CPU-bound waiter does not preempt a holder that is itself back
+ * from a blocking call unless CPU-bound threads are starved of their share (gil_cpu_starved), so
+ * I/O threads keep their short bursts; and nobody posts during a starved thread's guaranteed
+ * slice - the deadline simply moves to the end of the slice. */
 #include "gil_impl.h"
 
 /* Under qlock. Returns true if a drop request was posted. */
@@ -66,7 +67,7 @@ void conc__gil_wait(conc_gil_t *g, struct gil_node *n, int64_t deadline, int64_t
             /* Woken to compete, and someone else was faster. As in CPython (a timed condvar wait
              * restarted after every signal) the interval starts again: a thread that keeps
              * releasing and re-taking the GIL around short calls is then not preempted by the
-             * waiter it keeps waking. Under io_priority starvation is counted from enq_ns. */
+             * waiter it keeps waking. (io_priority's share accounting is not reset.) */
             if (conc__cas(&n->word, &w, W_WAIT)) {
                 deadline = gil_now() + gil_interval(g);
                 snap = gil_get(&g->_priv.n[N_SWITCH]);
