@@ -32,8 +32,8 @@ static bool hand_over(conc_gil_t *g, bool drop_only) {
     /* A yielding thread usually gets the GIL straight back: spin. One made to drop waits at
      * least an interval without io_priority, and spinning would only let it snatch the GIL from
      * a thread releasing it around a short call - the convoy at its worst. Under io_priority it
-     * typically gets the GIL back as soon as the I/O thread blocks again: spin. */
-    int64_t spin = drop && !g->_priv.io_priority ? 0 : CPU_SPIN_NS;
+     * typically gets the GIL back as soon as the I/O thread blocks again: spin a little. */
+    int64_t spin = !drop ? YIELD_SPIN_NS : g->_priv.io_priority ? CPU_SPIN_NS : 0;
     conc__gil_wait(g, &self, now + gil_interval(g), spin, snap);
     return true;
 }
