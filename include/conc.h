@@ -7,6 +7,7 @@
 #include "conc/sync.h"
 #include "conc/thread.h"
 #include "conc/signal.h"
+#include "conc/process.h"
 #include "conc/bound.h"
 #include "conc/future.h"
 #include "conc/loop.h"
