@@ -1,5 +1,6 @@
 /* A child's exit status, name and pid under each start method: the target's return value is the
  * exit code, default names are Process-N, a child knows its own name, and the pid is the child's. */
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <unistd.h>
 #include "process_util.h"

@@ -7,7 +7,9 @@
 #ifndef CONC_TEST_PROCESS_UTIL_H
 #define CONC_TEST_PROCESS_UTIL_H
 
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
