@@ -8,9 +8,9 @@
  * and closed in our fork children (atfork), so the server sees EOF, and exits, when we die.
  *
  * A request is a socketpair made for the child: one end goes to the server with SCM_RIGHTS and the
- * server forks; the child reads the start request from it (the same bytes a spawned child reads),
- * and the server writes back the child's pid and pidfd, and later its wait status. The other end is
- * the process's sentinel. Why not a pidfd as for the other methods: only a parent can read a
+ * server forks; the server writes back the child's pid and pidfd, then the child reads the start
+ * request from it (the same bytes a spawned child reads), and the server later writes the child's
+ * wait status. The other end is the process's sentinel. Why not a pidfd as for the other methods: only a parent can read a
  * child's exit status, and the server is the parent. The server's pidfd is still kept, for signals
  * that cannot hit a recycled pid and for telling when the child ended if the server dies.
  *
@@ -79,8 +79,9 @@ static int send_fd(int sock, int fd) {
     return n < 0 ? -errno : 0;
 }
 
-/* Hand the child's socket to the server, starting it (again, if it died) as needed. */
-static int submit(int fd) {
+/* Hand the child's socket to the server, starting it (again, if it died) as needed. *used is the
+ * server that got it. */
+static int submit(int fd, pid_t *used) {
     pthread_mutex_lock(&lock);
     int r = server ? 0 : start_server_locked();
     if (r == 0) r = send_fd(ctl, fd);
@@ -89,8 +90,17 @@ static int submit(int fd) {
         r = start_server_locked();
         if (r == 0) r = send_fd(ctl, fd);
     }
+    *used = server;
     pthread_mutex_unlock(&lock);
     return r;
+}
+
+/* The server died after taking a request (killed by someone): forget it, unless another thread
+ * already started a new one. */
+static void server_died(pid_t pid) {
+    pthread_mutex_lock(&lock);
+    if (server == pid) stop_server_locked();
+    pthread_mutex_unlock(&lock);
 }
 
 /* The server's reply: the child's pid (negative: the fork failed) and its pidfd. */
@@ -112,42 +122,52 @@ static int read_reply(int fd, pid_t *pid, int *pidfd) {
     if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
         c->cmsg_len == CMSG_LEN(sizeof(int)))
         memcpy(pidfd, CMSG_DATA(c), sizeof(int));
-    if (n != (ssize_t)sizeof v || v <= 0 || *pidfd < 0) {
-        if (*pidfd >= 0) close(*pidfd);
-        /* EOF: the server died before forking. */
-        return n < 0 ? -errno : n == (ssize_t)sizeof v && v < 0 ? v : -EPIPE;
+    if (n == (ssize_t)sizeof v && v > 0 && *pidfd >= 0) {
+        *pid = v;
+        return 0;
     }
-    *pid = v;
-    return 0;
+    if (*pidfd >= 0) close(*pidfd);
+    if (n == (ssize_t)sizeof v && v < 0) return v;         /* the server's fork failed */
+    return n < 0 && errno != ECONNRESET ? -errno : -EPIPE; /* the server died */
+}
+
+/* One child from the server: its status socket, pid and pidfd. The request is written only once
+ * the reply came, so that when the server dies half-way no child has it: a child it forked
+ * before dying reads EOF and exits without running anything, and the start can be retried. */
+static int fork_one(int *status_fd, pid_t *pid, int *pidfd) {
+    for (int attempt = 0;; attempt++) {
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return -errno;
+        pid_t used;
+        int r = submit(sv[1], &used);
+        close(sv[1]);
+        if (r == 0) r = read_reply(sv[0], pid, pidfd);
+        if (r == 0) {
+            *status_fd = sv[0];
+            return 0;
+        }
+        close(sv[0]);
+        if (r != -EPIPE || attempt > 0) return r;
+        server_died(used);
+    }
 }
 
 int conc__start_forkserver(conc_process_t *p, const conc__request_t *rq) {
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return -errno;
-    int r = submit(sv[1]);
-    close(sv[1]);
-    if (r < 0) {
-        close(sv[0]);
-        return r;
-    }
-    /* Written before the reply is read: the server forks without waiting for it, and a request
-     * larger than the socket buffer is read by the child as we write. */
-    int sent = conc__request_send(sv[0], rq);
+    int fd = -1, pidfd = -1;
     pid_t pid = 0;
-    int pidfd = -1;
-    r = read_reply(sv[0], &pid, &pidfd);
-    if (r == 0 && sent < 0 && sent != -EPIPE && sent != -ECONNRESET) {
-        conc__pidfd_signal(pidfd, SIGKILL); /* a half-written request; the server reaps it */
+    int r = fork_one(&fd, &pid, &pidfd);
+    if (r < 0) return r;
+    r = conc__request_send(fd, rq);
+    /* EPIPE: the child died before reading it all; its status will say why. */
+    if (r < 0 && r != -EPIPE && r != -ECONNRESET) {
+        conc__pidfd_signal(pidfd, SIGKILL); /* the server reaps it */
         close(pidfd);
-        r = sent;
-    }
-    if (r < 0) {
-        close(sv[0]);
+        close(fd);
         return r;
     }
     p->pid = pid;
     p->pidfd = pidfd;
-    p->status_fd = sv[0];
+    p->status_fd = fd;
     return 0;
 }
 
