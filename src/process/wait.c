@@ -42,11 +42,13 @@ static bool fd_readable(int fd) {
     return poll(&pfd, 1, 0) > 0;
 }
 
-/* The child's status if it ended; false while it runs. Under p->mu. */
+/* The child's status if it ended; false while it runs. Under p->mu. The forkserver's status is
+ * peeked, not read: left in the socket, it keeps the sentinel readable for good, as a pidfd stays
+ * readable (the server closing its end a moment later would do it too, but not at once). */
 static bool try_reap(conc_process_t *p) {
     if (p->method == CONC_START_FORKSERVER && !__atomic_load_n(&p->lost, __ATOMIC_RELAXED)) {
         int32_t st;
-        ssize_t n = recv(p->status_fd, &st, sizeof st, MSG_DONTWAIT);
+        ssize_t n = recv(p->status_fd, &st, sizeof st, MSG_DONTWAIT | MSG_PEEK);
         if (n == (ssize_t)sizeof st) {
             p->code = code_of(st);
             return true;
