@@ -62,8 +62,8 @@ static void single_threaded(void **state) {
     while (fgets(buf, sizeof buf, f))
         if (sscanf(buf, "Threads: %d", &threads) == 1) break;
     fclose(f);
-    /* TSan's runtime runs a background thread of its own in every process. */
-    assert_int_equal(threads, under_tsan() ? 2 : 1);
+    /* TSan's runtime may start a background thread of its own. */
+    assert_true(threads == 1 || (under_tsan() && threads == 2));
 }
 
 /* A server that died (here: killed) is replaced on the next start. */
