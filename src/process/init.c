@@ -1,13 +1,16 @@
-/* What conc_init does for processes (API.md "Process start: conc_init").
+/* What conc_init does for processes (API.md "Process start: conc_init"), through conc__init_hook,
+ * which conc_init calls last (internal/hooks.h).
  *
- * Early, before anything in conc_init could start a thread: note argv (a spawned child and the
- * forkserver get the same), become the forkserver if this exec is one, allow starting processes,
- * and register the exit handler that joins children. atexit runs handlers in reverse order, and
- * this one is registered before the thread module's, so at exit threads are joined first and
- * children after, as in Python (threading._shutdown, then util._exit_function).
+ * The hook notes argv (a spawned child and the forkserver get the same), allows starting
+ * processes, and if this exec is the forkserver or a spawned child it becomes that and never
+ * returns to main. conc_init starts no thread before the hook runs, so the server forks from a
+ * single-threaded process.
  *
- * Late, once conc_init has done the rest (interrupt routing, thread exit handling): if this exec is
- * a spawned child, read the request, run the target and exit - never returning to main.
+ * The exit handler that joins children is registered from a constructor, before conc_init
+ * registers the thread module's: atexit runs handlers in reverse order, so at exit threads are
+ * joined first and children after, as in Python (threading._shutdown, then util._exit_function).
+ * Both the hook and the handler are installed by start.c's constructor: a program that starts
+ * processes links that file (from a static library too), and a child is the same program.
  *
  * The marker variable names the kind of exec and its parent; the socket is always fd 3. An
  * inherited or hand-set variable without a socket at fd 3 is ignored, so a stray variable in a
@@ -19,9 +22,6 @@
 #include <sys/stat.h>
 #include "proc.h"
 
-CONC_HIDDEN void conc__process_init_early(int argc, char **argv);
-CONC_HIDDEN void conc__process_init_late(void);
-
 #define MARKER_FD 3
 
 static bool marker_fd_ok(void) {
@@ -29,29 +29,22 @@ static bool marker_fd_ok(void) {
     return fstat(MARKER_FD, &st) == 0 && S_ISSOCK(st.st_mode);
 }
 
-static void at_exit(void) {
+void conc__process_at_exit(void) {
     conc__proc_exit_children();
 }
 
-void conc__process_init_early(int argc, char **argv) {
+int conc__process_init_hook(int argc, char **argv) {
     conc__proc_argc = argc;
     conc__proc_argv = argv;
-    /* Before the server starts: its children inherit both. */
-    atexit(at_exit);
     __atomic_store_n(&conc__proc_initialised, 1, __ATOMIC_RELEASE);
     const char *m = getenv(CONC__MARKER_ENV);
+    if (!m) return 0;
     int ppid = 0, pdeath = 0;
-    if (m && sscanf(m, "forkserver:%d:%d", &ppid, &pdeath) == 2) {
-        unsetenv(CONC__MARKER_ENV);
-        if (marker_fd_ok()) conc__forkserver_main(MARKER_FD, pdeath != 0, (pid_t)ppid);
-    }
-}
-
-void conc__process_init_late(void) {
-    const char *m = getenv(CONC__MARKER_ENV);
-    int ppid = 0;
-    if (!m) return;
-    int is_spawn = sscanf(m, "spawn:%d", &ppid) == 1;
+    bool server = sscanf(m, "forkserver:%d:%d", &ppid, &pdeath) == 2;
+    bool spawned = !server && sscanf(m, "spawn:%d", &ppid) == 1;
     unsetenv(CONC__MARKER_ENV);
-    if (is_spawn && marker_fd_ok()) conc__child_main(MARKER_FD, (pid_t)ppid);
+    if (!marker_fd_ok()) return 0;
+    if (server) conc__forkserver_main(MARKER_FD, pdeath != 0, (pid_t)ppid);
+    if (spawned) conc__child_main(MARKER_FD, (pid_t)ppid);
+    return 0;
 }

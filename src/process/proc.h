@@ -105,6 +105,10 @@ CONC_HIDDEN int conc__start_fork(conc_process_t *p, conc_target_fn fn, const voi
 CONC_HIDDEN int conc__start_spawn(conc_process_t *p, const conc__request_t *rq);
 CONC_HIDDEN int conc__start_forkserver(conc_process_t *p, const conc__request_t *rq);
 
+/* ---- init.c: conc_init's hook and the exit handler (installed by start.c's constructor) ---- */
+CONC_HIDDEN int conc__process_init_hook(int argc, char **argv);
+CONC_HIDDEN void conc__process_at_exit(void);
+
 /* ---- exec.c: posix_spawn of /proc/self/exe with a marker; fd is handed over as fd 3 ---- */
 #define CONC__MARKER_ENV "CONC_PROCESS_CHILD"
 CONC_HIDDEN int conc__exec_self(pid_t *pid, int fd, const char *marker);

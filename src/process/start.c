@@ -9,9 +9,16 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "proc.h"
+#include "../internal/hooks.h"
 #include "../internal/pass.h"
+
+__attribute__((constructor)) static void process_start_init(void) {
+    atexit(conc__process_at_exit);
+    __atomic_store_n(&conc__init_hook, conc__process_init_hook, __ATOMIC_RELEASE);
+}
 
 static void say_init_first(void) {
     static int said;

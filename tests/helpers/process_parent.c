@@ -9,8 +9,9 @@
  *                                       SIGKILLed
  *
  * Output goes through write() (unbuffered: a child's and the parent's lines interleave in the order
- * they happen). An atexit handler registered before conc_init runs after conc's exit handler (they
- * run in reverse order), so it sees the children as exit left them. */
+ * they happen). An atexit handler registered before conc registers its own (from a constructor of
+ * the highest priority) runs after it - they run in reverse order - so it sees the children as exit
+ * left them. */
 #define _GNU_SOURCE
 #include <signal.h>
 #include <stdio.h>
@@ -48,13 +49,18 @@ static int block_forever(const void *arg, size_t len) {
 CONC_TARGET(block_forever)
 
 static conc_process_t *kept;
+static bool check_at_exit;
 
 static void after_conc_exit(void) {
     /* A spawned child re-runs main up to conc_init, so it registered this too. */
-    if (!kept) return;
+    if (!check_at_exit || !kept) return;
     int code = -1000;
     int r = conc_process_exitcode(kept, &code);
     say("parent-exit r=%ld code=%ld\n", r, code, 0);
+}
+
+__attribute__((constructor(101))) static void register_first(void) {
+    atexit(after_conc_exit);
 }
 
 static conc_start_method_t method_of(const char *s) {
@@ -73,7 +79,7 @@ int main(int argc, char **argv) {
             say("r=%ld\n", conc_process_start(&p, "block_forever", NULL, 0, &o), 0, 0);
         return 0;
     }
-    if (strcmp(mode, "joinexit") == 0 || strcmp(mode, "daemonexit") == 0) atexit(after_conc_exit);
+    check_at_exit = strcmp(mode, "joinexit") == 0 || strcmp(mode, "daemonexit") == 0;
     if (conc_init(argc, argv) != 0) return 91;
     if (strcmp(mode, "joinexit") == 0) {
         /* One handle kept, one freed: both are joined. */
