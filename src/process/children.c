@@ -106,9 +106,10 @@ void conc__proc_exit_children(void) {
     pthread_mutex_lock(&lock);
     exiting = 1;
     pthread_mutex_unlock(&lock);
-    for (conc_process_t *p = NULL; (p = next_running(true, p));) conc_process_terminate(p);
-    double grace = conc_deadline(DAEMON_GRACE);
-    for (conc_process_t *p = NULL; (p = next_running(true, p));)
+    conc_process_t *first = next_running(true, NULL);
+    for (conc_process_t *p = first; p; p = next_running(true, p)) conc_process_terminate(p);
+    double grace = first ? conc_deadline(DAEMON_GRACE) : 0;
+    for (conc_process_t *p = first; p; p = next_running(true, p))
         if (conc_process_join(p, conc_deadline_remaining(grace)) == -ETIMEDOUT) {
             conc_process_kill(p);
             conc_process_join(p, CONC_FOREVER);

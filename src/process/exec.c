@@ -20,11 +20,11 @@ extern char **environ;
 
 #define CHILD_FD 3
 
-int conc__exec_self(pid_t *pid, int fd, const char *marker) {
+int conc__exec_self(pid_t *pid, int fd, const char *marker, const char *extra_env) {
     /* The environment, minus any marker inherited from our own parent, plus ours. */
     size_t n = 0;
     for (char **e = environ; e && *e; e++) n++;
-    char **envp = malloc((n + 2) * sizeof *envp);
+    char **envp = malloc((n + 3) * sizeof *envp);
     char var[128];
     if (!envp) return -ENOMEM;
     size_t k = 0, mlen = strlen(CONC__MARKER_ENV);
@@ -33,6 +33,7 @@ int conc__exec_self(pid_t *pid, int fd, const char *marker) {
             envp[k++] = environ[i];
     snprintf(var, sizeof var, "%s=%s", CONC__MARKER_ENV, marker);
     envp[k++] = var;
+    if (extra_env) envp[k++] = (char *)extra_env;
     envp[k] = NULL;
 
     char *fallback[] = {program_invocation_name, NULL};

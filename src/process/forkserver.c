@@ -7,10 +7,15 @@
  * each request is one message however many threads send at once. The end we keep is close-on-exec
  * and closed in our fork children (atfork), so the server sees EOF, and exits, when we die.
  *
- * A request is a socketpair made for the child: one end goes to the server with SCM_RIGHTS and the
- * server forks; the server writes back the child's pid and pidfd, then the child reads the start
- * request from it (the same bytes a spawned child reads), and the server later writes the child's
- * wait status. The other end is the process's sentinel. Why not a pidfd as for the other methods: only a parent can read a
+ * A request is a socketpair made for the child: one end goes to the server with SCM_RIGHTS, with
+ * the start request itself (request.c) when it is small, and the server forks - the child finds
+ * the request in its copy of the server's memory - and writes back the child's pid and pidfd, and
+ * later its wait status. The other end is the process's sentinel. A large request (over
+ * CONC__INLINE_MAX) is streamed into the child's socket once the reply came, as to a spawned child.
+ *
+ * If the server dies (someone killed it) the next start finds the control socket closed and starts
+ * a new one; a start racing with the death fails with -EPIPE, since whether the server forked the
+ * child before dying cannot be known, and a retry could run the target twice. Why not a pidfd as for the other methods: only a parent can read a
  * child's exit status, and the server is the parent. The server's pidfd is still kept, for signals
  * that cannot hit a recycled pid and for telling when the child ended if the server dies.
  *
@@ -21,13 +26,12 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "proc.h"
-
-#define CTL_MAGIC 0x43464b53u /* "CFKS" */
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int ctl = -1;
@@ -36,11 +40,15 @@ static pid_t server;
 static int start_server_locked(void) {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return -errno;
+    /* The server resolves every dynamic symbol at load (LD_BIND_NOW), once, rather than each of
+     * its children resolving those the server never called: a lazy binding in a child writes the
+     * GOT, a copy-on-write fault per page per child. */
+    bool bind_now = !getenv("LD_BIND_NOW");
     char marker[64];
-    snprintf(marker, sizeof marker, "forkserver:%d:%d", (int)getpid(),
-             conc__is_main_thread() ? 1 : 0);
+    snprintf(marker, sizeof marker, "forkserver:%d:%d:%d", (int)getpid(),
+             conc__is_main_thread() ? 1 : 0, bind_now ? 1 : 0);
     pid_t pid;
-    int r = conc__exec_self(&pid, sv[1], marker);
+    int r = conc__exec_self(&pid, sv[1], marker, bind_now ? "LD_BIND_NOW=1" : NULL);
     close(sv[1]);
     if (r < 0) {
         close(sv[0]);
@@ -58,49 +66,38 @@ static void stop_server_locked(void) {
     server = 0;
 }
 
-static int send_fd(int sock, int fd) {
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    uint32_t magic = CTL_MAGIC;
-    struct iovec iov = {&magic, sizeof magic};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-    msg.msg_control = u.buf;
-    msg.msg_controllen = sizeof u.buf;
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof fd);
-    ssize_t n;
-    while ((n = sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
+/* One control message: the header, the request if inline, and the child's socket plus (inline)
+ * the passed objects' fds. */
+static int send_ctl(int sock, int fd, conc__wire_t *m) {
+    struct conc__ctl_hdr h = {.magic = CONC__CTL_MAGIC, .inline_len = m ? (uint32_t)m->total : 0};
+    struct iovec iov[7] = {{&h, sizeof h}};
+    int niov = 1;
+    int fds[CONC__MAX_FDS];
+    size_t nfds = 1;
+    fds[0] = fd;
+    if (m) {
+        memcpy(iov + 1, m->iov, (size_t)m->niov * sizeof *iov);
+        niov += m->niov;
+        memcpy(fds + 1, m->fds, m->nfds * sizeof *fds);
+        nfds += m->nfds;
     }
-    return n < 0 ? -errno : 0;
+    /* SOCK_SEQPACKET: one message or nothing, so a partial send cannot happen. */
+    return conc__sendmsg_all(sock, iov, niov, fds, nfds);
 }
 
-/* Hand the child's socket to the server, starting it (again, if it died) as needed. *used is the
- * server that got it. */
-static int submit(int fd, pid_t *used) {
+/* Hand the child's socket (and an inline request) to the server, starting it (again, if it
+ * died) as needed. */
+static int submit(int fd, conc__wire_t *m) {
     pthread_mutex_lock(&lock);
     int r = server ? 0 : start_server_locked();
-    if (r == 0) r = send_fd(ctl, fd);
+    if (r == 0) r = send_ctl(ctl, fd, m);
     if (r == -EPIPE || r == -ECONNRESET || r == -ECONNREFUSED) {
         stop_server_locked();
         r = start_server_locked();
-        if (r == 0) r = send_fd(ctl, fd);
+        if (r == 0) r = send_ctl(ctl, fd, m);
     }
-    *used = server;
     pthread_mutex_unlock(&lock);
     return r;
-}
-
-/* The server died after taking a request (killed by someone): forget it, unless another thread
- * already started a new one. */
-static void server_died(pid_t pid) {
-    pthread_mutex_lock(&lock);
-    if (server == pid) stop_server_locked();
-    pthread_mutex_unlock(&lock);
 }
 
 /* The server's reply: the child's pid (negative: the fork failed) and its pidfd. */
@@ -127,47 +124,43 @@ static int read_reply(int fd, pid_t *pid, int *pidfd) {
         return 0;
     }
     if (*pidfd >= 0) close(*pidfd);
-    if (n == (ssize_t)sizeof v && v < 0) return v;         /* the server's fork failed */
-    return n < 0 && errno != ECONNRESET ? -errno : -EPIPE; /* the server died */
-}
-
-/* One child from the server: its status socket, pid and pidfd. The request is written only once
- * the reply came, so that when the server dies half-way no child has it: a child it forked
- * before dying reads EOF and exits without running anything, and the start can be retried. */
-static int fork_one(int *status_fd, pid_t *pid, int *pidfd) {
-    for (int attempt = 0;; attempt++) {
-        int sv[2];
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return -errno;
-        pid_t used;
-        int r = submit(sv[1], &used);
-        close(sv[1]);
-        if (r == 0) r = read_reply(sv[0], pid, pidfd);
-        if (r == 0) {
-            *status_fd = sv[0];
-            return 0;
-        }
-        close(sv[0]);
-        if (r != -EPIPE || attempt > 0) return r;
-        server_died(used);
-    }
+    if (n == (ssize_t)sizeof v && v < 0) return v; /* the server's fork failed */
+    return -EPIPE;                                 /* the server died */
 }
 
 int conc__start_forkserver(conc_process_t *p, const conc__request_t *rq) {
-    int fd = -1, pidfd = -1;
-    pid_t pid = 0;
-    int r = fork_one(&fd, &pid, &pidfd);
+    conc__wire_t m;
+    int r = conc__request_build(rq, &m);
     if (r < 0) return r;
-    r = conc__request_send(fd, rq);
-    /* EPIPE: the child died before reading it all; its status will say why. */
-    if (r < 0 && r != -EPIPE && r != -ECONNRESET) {
-        conc__pidfd_signal(pidfd, SIGKILL); /* the server reaps it */
-        close(pidfd);
-        close(fd);
+    bool inl = m.total <= CONC__INLINE_MAX && m.nfds < CONC__MAX_FDS;
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+        conc__request_done(&m);
+        return -errno;
+    }
+    pid_t pid = 0;
+    int pidfd = -1;
+    r = submit(sv[1], inl ? &m : NULL);
+    close(sv[1]);
+    if (r == 0) r = read_reply(sv[0], &pid, &pidfd);
+    /* A large request follows the reply: the child reads it as we write. */
+    if (r == 0 && !inl) {
+        int sent = conc__sendmsg_all(sv[0], m.iov, m.niov, m.fds, m.nfds);
+        /* EPIPE: the child died before reading it all; its status will say why. */
+        if (sent < 0 && sent != -EPIPE && sent != -ECONNRESET) {
+            conc__pidfd_signal(pidfd, SIGKILL); /* the server reaps it */
+            close(pidfd);
+            r = sent;
+        }
+    }
+    conc__request_done(&m);
+    if (r < 0) {
+        close(sv[0]);
         return r;
     }
     p->pid = pid;
     p->pidfd = pidfd;
-    p->status_fd = fd;
+    p->status_fd = sv[0];
     return 0;
 }
 

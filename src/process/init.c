@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include "proc.h"
 
@@ -27,6 +28,13 @@
 static bool marker_fd_ok(void) {
     struct stat st;
     return fstat(MARKER_FD, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+/* An exec of /proc/self/exe is called "exe" in ps and top; take the program's name back. */
+static void name_after(char **argv) {
+    const char *base = argv && argv[0] ? strrchr(argv[0], '/') : NULL;
+    base = base ? base + 1 : argv && argv[0] ? argv[0] : NULL;
+    if (base && *base) prctl(PR_SET_NAME, base);
 }
 
 void conc__process_at_exit(void) {
@@ -39,12 +47,13 @@ int conc__process_init_hook(int argc, char **argv) {
     __atomic_store_n(&conc__proc_initialised, 1, __ATOMIC_RELEASE);
     const char *m = getenv(CONC__MARKER_ENV);
     if (!m) return 0;
-    int ppid = 0, pdeath = 0;
-    bool server = sscanf(m, "forkserver:%d:%d", &ppid, &pdeath) == 2;
+    int ppid = 0, pdeath = 0, bound = 0;
+    bool server = sscanf(m, "forkserver:%d:%d:%d", &ppid, &pdeath, &bound) == 3;
     bool spawned = !server && sscanf(m, "spawn:%d", &ppid) == 1;
     unsetenv(CONC__MARKER_ENV);
     if (!marker_fd_ok()) return 0;
-    if (server) conc__forkserver_main(MARKER_FD, pdeath != 0, (pid_t)ppid);
-    if (spawned) conc__child_main(MARKER_FD, (pid_t)ppid);
+    name_after(argv);
+    if (server) conc__forkserver_main(MARKER_FD, pdeath != 0, (pid_t)ppid, bound != 0);
+    if (spawned) conc__child_main(MARKER_FD, NULL, 0, NULL, 0, (pid_t)ppid, false);
     return 0;
 }

@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 #include "conc/process.h"
 #include "../internal/base.h"
 
@@ -50,7 +51,7 @@ CONC_HIDDEN extern int conc__proc_daemonic;    /* this process is a daemon child
 CONC_HIDDEN extern int conc__proc_argc;
 CONC_HIDDEN extern char **conc__proc_argv;
 /* This process's identity ("" in the main process, "1:2" in the second child of the first child)
- * and name; the child counter. */
+ * and name; the child counter. set_self keeps the pointers: they must live as long as the child. */
 CONC_HIDDEN const char *conc__proc_identity(void);
 CONC_HIDDEN void conc__proc_set_self(const char *identity, const char *name, bool daemon);
 CONC_HIDDEN uint32_t conc__proc_next_number(void);
@@ -88,16 +89,36 @@ typedef struct {
     const conc_obj_t *pass;
     size_t n_pass;
 } conc__request_t;
-/* Export the passed objects and write the whole request to fd (blocking). */
+#define CONC__MAX_FDS 253 /* SCM_MAX_FD: fds in one message */
+/* A request ready to send: iov covers it all (total bytes), fds are the passed objects'. */
+typedef struct {
+    unsigned char hdr[64];
+    struct iovec iov[6];
+    int niov;
+    size_t total;
+    int fds[CONC__MAX_FDS];
+    size_t nfds;
+    char *objs;
+} conc__wire_t;
+/* Export the passed objects and lay the request out; conc__request_done frees what it holds. */
+CONC_HIDDEN int conc__request_build(const conc__request_t *rq, conc__wire_t *m);
+CONC_HIDDEN void conc__request_done(conc__wire_t *m);
+/* Build and write the whole request to fd (blocking). */
 CONC_HIDDEN int conc__request_send(int fd, const conc__request_t *rq);
-/* In a child: read the request from fd, set up this process, run the target, exit. Never returns.
- * ppid: the expected parent, for a daemon's parent-death check. */
-CONC_HIDDEN _Noreturn void conc__child_main(int fd, pid_t ppid);
+/* sendmsg until all is sent; fds go with the first byte. Never SIGPIPE. */
+CONC_HIDDEN int conc__sendmsg_all(int fd, struct iovec *iov, int niov, const int *fds, size_t nfds);
+/* In a child: read the request (from memory if mem, with its fds; else streamed from fd), set up
+ * this process, run the target, exit. Never returns. fd is closed once read. ppid: the expected
+ * parent, for a daemon's parent-death check. forked: a forkserver child (ends as a fork child). */
+CONC_HIDDEN _Noreturn void conc__child_main(int fd, const void *mem, size_t len, int *fds,
+                                            size_t nfds, pid_t ppid, bool forked);
 /* Make a daemon child die with its parent: PR_SET_PDEATHSIG, then check the parent is still the
  * one we were started by (it may have died before the prctl). */
 CONC_HIDDEN void conc__die_with_parent(pid_t ppid);
 /* End a child with status after Python's _bootstrap epilogue: threads, then children, then stdio. */
 CONC_HIDDEN _Noreturn void conc__child_exit_fork(int status);
+/* fflush stdout and stderr if they hold data (before a fork: nothing is written twice). */
+CONC_HIDDEN void conc__flush_std(void);
 
 /* ---- the start methods ---- */
 CONC_HIDDEN int conc__start_fork(conc_process_t *p, conc_target_fn fn, const void *arg, size_t len,
@@ -109,12 +130,22 @@ CONC_HIDDEN int conc__start_forkserver(conc_process_t *p, const conc__request_t 
 CONC_HIDDEN int conc__process_init_hook(int argc, char **argv);
 CONC_HIDDEN void conc__process_at_exit(void);
 
-/* ---- exec.c: posix_spawn of /proc/self/exe with a marker; fd is handed over as fd 3 ---- */
+/* ---- exec.c: posix_spawn of /proc/self/exe with a marker (and extra_env, if not NULL, one more
+ * NAME=value); fd is handed over as fd 3 ---- */
 #define CONC__MARKER_ENV "CONC_PROCESS_CHILD"
-CONC_HIDDEN int conc__exec_self(pid_t *pid, int fd, const char *marker);
+CONC_HIDDEN int conc__exec_self(pid_t *pid, int fd, const char *marker, const char *extra_env);
+
+/* ---- forkserver.c and server.c: the control message ---- */
+#define CONC__CTL_MAGIC  0x43464b53u /* "CFKS" */
+#define CONC__INLINE_MAX (60 * 1024) /* requests up to this size ride in the control message */
+struct conc__ctl_hdr {
+    uint32_t magic;
+    uint32_t inline_len; /* bytes of request that follow; 0: streamed over the child's socket */
+};
 
 /* ---- server.c ---- */
-CONC_HIDDEN _Noreturn void conc__forkserver_main(int ctl, bool pdeathsig, pid_t ppid);
+CONC_HIDDEN _Noreturn void conc__forkserver_main(int ctl, bool pdeathsig, pid_t ppid,
+                                                 bool bound_now);
 /* The server's pid, 0 if none is running (tests). */
 CONC_HIDDEN pid_t conc__forkserver_pid(void);
 

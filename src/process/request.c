@@ -1,18 +1,22 @@
 /* A start request on the wire, and the child that reads it (spawn and forkserver).
  *
- * One stream socket carries everything from the parent to the child: a fixed header, then the
- * target name, the child's name and identity, the passed objects' bytes and the argument. The fds
- * of every passed object ride on the header's sendmsg as one SCM_RIGHTS message, so the child gets
- * them all with the header and no later read can mix stream bytes with descriptors. Objects are
- * described by their kind's passer (internal/pass.h) and rebuilt by it in the child, in order.
+ * A request is a fixed header, then the target name, the child's name and identity (each with its
+ * NUL), the passed objects' records and the argument; the fds of every passed object travel as one
+ * SCM_RIGHTS message with the header's first byte, so the child gets them all with the header and
+ * no later read can mix stream bytes with descriptors. Objects are described by their kind's
+ * passer (internal/pass.h) and rebuilt by it in the child, in order.
  *
- * The write is blocking and may be large (a 1 MiB argument); the child reads as it goes. A child
- * that dies before reading makes the write fail with EPIPE, never SIGPIPE (MSG_NOSIGNAL); the start
- * still succeeds, and the child's exit status tells what happened, as with any early death. */
+ * It travels one of two ways. Streamed, over the child's own socket (spawn always; forkserver for
+ * large requests): the write is blocking and may be large (a 1 MiB argument) while the child reads
+ * as it goes; a child that dies before reading makes it fail with EPIPE, never SIGPIPE. Inline, in
+ * the forkserver's control message (forkserver.c): the server's fork copies it into the child,
+ * which reads it from memory, so a start costs no extra wake-up. Either way the child uses the
+ * same parser, through a reader over a socket or over memory. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -26,17 +30,17 @@
 #define MAGIC      0x434f4e43u /* "CONC" */
 #define VERSION    1u
 #define F_DAEMON   1u
-#define MAX_FDS    253 /* SCM_MAX_FD */
-#define TARGET_MAX 255
+#define TARGET_MAX 256 /* with the NUL */
 #define OBJS_MAX   (CONC__PASS_MAX_OBJS * (sizeof(struct wire_obj) + CONC__PASS_MAX_BYTES))
 
 struct wire {
     uint32_t magic, version, flags;
     int32_t method;
-    uint32_t target_len, name_len, ident_len;
+    uint32_t target_len, name_len, ident_len; /* with the NUL */
     uint32_t n_pass, nfds, objs_len;
     uint64_t arg_len;
 };
+_Static_assert(sizeof(struct wire) <= sizeof(((conc__wire_t *)0)->hdr), "header fits");
 
 struct wire_obj {
     int32_t kind;
@@ -45,9 +49,9 @@ struct wire_obj {
 
 /* ---- parent side ---- */
 
-static int send_all(int fd, struct iovec *iov, int niov, const int *fds, size_t nfds) {
+int conc__sendmsg_all(int fd, struct iovec *iov, int niov, const int *fds, size_t nfds) {
     union {
-        char buf[CMSG_SPACE(MAX_FDS * sizeof(int))];
+        char buf[CMSG_SPACE(CONC__MAX_FDS * sizeof(int))];
         struct cmsghdr align;
     } u;
     struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)niov};
@@ -81,9 +85,8 @@ static int send_all(int fd, struct iovec *iov, int niov, const int *fds, size_t 
     return 0;
 }
 
-/* Describe every passed object: their records into *objs, their fds into fds. */
-static int export_all(const conc__request_t *rq, char **objs, size_t *objs_len, int *fds,
-                      size_t *nfds) {
+/* Describe every passed object: their records into m->objs, their fds into m->fds. */
+static int export_all(const conc__request_t *rq, conc__wire_t *m) {
     if (rq->n_pass > CONC__PASS_MAX_OBJS) return -EINVAL;
     size_t cap = rq->n_pass * (sizeof(struct wire_obj) + CONC__PASS_MAX_BYTES);
     char *buf = malloc(cap ? cap : 1);
@@ -91,13 +94,13 @@ static int export_all(const conc__request_t *rq, char **objs, size_t *objs_len, 
     size_t off = 0, nf = 0;
     for (size_t i = 0; i < rq->n_pass; i++) {
         const conc__passer_t *ps = conc__passer_find(rq->pass[i].kind);
-        if (!ps || !rq->pass[i].obj || nf + CONC__PASS_MAX_FDS > MAX_FDS) {
+        if (!ps || !rq->pass[i].obj || nf + CONC__PASS_MAX_FDS > CONC__MAX_FDS - 1) {
             free(buf);
             return -EINVAL;
         }
         struct wire_obj o = {.kind = rq->pass[i].kind};
         size_t ofds = CONC__PASS_MAX_FDS, len = CONC__PASS_MAX_BYTES;
-        int r = ps->export_obj(rq->pass[i].obj, fds + nf, &ofds, buf + off + sizeof o, &len);
+        int r = ps->export_obj(rq->pass[i].obj, m->fds + nf, &ofds, buf + off + sizeof o, &len);
         if (r < 0 || ofds > CONC__PASS_MAX_FDS || len > CONC__PASS_MAX_BYTES) {
             free(buf);
             return r < 0 ? r : -EINVAL;
@@ -108,50 +111,74 @@ static int export_all(const conc__request_t *rq, char **objs, size_t *objs_len, 
         off += sizeof o + len;
         nf += ofds;
     }
-    *objs = buf;
-    *objs_len = off;
-    *nfds = nf;
-    return 0;
+    m->objs = buf;
+    m->nfds = nf;
+    return (int)off;
 }
 
-int conc__request_send(int fd, const conc__request_t *rq) {
-    char *objs;
-    size_t objs_len, nfds;
-    int fds[MAX_FDS];
-    int r = export_all(rq, &objs, &objs_len, fds, &nfds);
-    if (r < 0) return r;
+int conc__request_build(const conc__request_t *rq, conc__wire_t *m) {
+    memset(m, 0, sizeof *m);
+    int objs_len = export_all(rq, m);
+    if (objs_len < 0) return objs_len;
     struct wire w = {
         .magic = MAGIC,
         .version = VERSION,
         .flags = rq->daemon ? F_DAEMON : 0,
         .method = rq->method,
-        .target_len = (uint32_t)strlen(rq->target),
-        .name_len = (uint32_t)strlen(rq->name),
-        .ident_len = (uint32_t)strlen(rq->identity),
+        .target_len = (uint32_t)strlen(rq->target) + 1,
+        .name_len = (uint32_t)strlen(rq->name) + 1,
+        .ident_len = (uint32_t)strlen(rq->identity) + 1,
         .n_pass = (uint32_t)rq->n_pass,
-        .nfds = (uint32_t)nfds,
+        .nfds = (uint32_t)m->nfds,
         .objs_len = (uint32_t)objs_len,
         .arg_len = rq->len,
     };
+    memcpy(m->hdr, &w, sizeof w);
     struct iovec iov[] = {
-        {&w, sizeof w},
+        {m->hdr, sizeof w},
         {(void *)rq->target, w.target_len},
         {(void *)rq->name, w.name_len},
         {(void *)rq->identity, w.ident_len},
-        {objs, objs_len},
+        {m->objs, (size_t)objs_len},
         {(void *)rq->arg, rq->len},
     };
-    r = send_all(fd, iov, 6, fds, nfds);
-    free(objs);
+    memcpy(m->iov, iov, sizeof iov);
+    m->niov = 6;
+    m->total = 0;
+    for (int i = 0; i < m->niov; i++) m->total += m->iov[i].iov_len;
+    return 0;
+}
+
+void conc__request_done(conc__wire_t *m) {
+    free(m->objs);
+    m->objs = NULL;
+}
+
+int conc__request_send(int fd, const conc__request_t *rq) {
+    conc__wire_t m;
+    int r = conc__request_build(rq, &m);
+    if (r < 0) return r;
+    r = conc__sendmsg_all(fd, m.iov, m.niov, m.fds, m.nfds);
+    conc__request_done(&m);
     return r;
 }
 
 /* ---- child side ---- */
 
-/* Read exactly len bytes; descriptors that come along are appended to fds (closed past max). */
-static int recv_exact(int fd, void *buf, size_t len, int *fds, size_t max, size_t *nfds) {
+/* Where a child reads its request from: a socket (fds arrive with the bytes), or memory (fds
+ * given). */
+struct reader {
+    int fd;
+    const char *mem;
+    size_t left;
+    int *fds;
+    size_t nfds;
+};
+
+/* Read exactly len bytes from the socket; fds that come along are appended (closed past max). */
+static int recv_exact(struct reader *r, void *buf, size_t len) {
     union {
-        char buf[CMSG_SPACE(MAX_FDS * sizeof(int))];
+        char buf[CMSG_SPACE(CONC__MAX_FDS * sizeof(int))];
         struct cmsghdr align;
     } u;
     while (len > 0) {
@@ -159,17 +186,17 @@ static int recv_exact(int fd, void *buf, size_t len, int *fds, size_t max, size_
         struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
         msg.msg_control = u.buf;
         msg.msg_controllen = sizeof u.buf;
-        ssize_t n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | MSG_WAITALL);
+        ssize_t n = recvmsg(r->fd, &msg, MSG_CMSG_CLOEXEC | MSG_WAITALL);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) return n < 0 ? -errno : -EPIPE;
         for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
             if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
             size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-            int got[MAX_FDS];
+            int got[CONC__MAX_FDS];
             memcpy(got, CMSG_DATA(c), k * sizeof(int));
             for (size_t i = 0; i < k; i++) {
-                if (*nfds < max)
-                    fds[(*nfds)++] = got[i];
+                if (r->nfds < CONC__MAX_FDS)
+                    r->fds[r->nfds++] = got[i];
                 else
                     close(got[i]);
             }
@@ -178,6 +205,29 @@ static int recv_exact(int fd, void *buf, size_t len, int *fds, size_t max, size_
         len -= (size_t)n;
     }
     return 0;
+}
+
+/* The next len bytes: in place from memory, else read into a new buffer. NULL if cut short. */
+static const char *take(struct reader *r, size_t len, size_t max) {
+    if (len > max) return NULL;
+    if (r->mem) {
+        if (len > r->left) return NULL;
+        const char *p = r->mem;
+        r->mem += len;
+        r->left -= len;
+        return p;
+    }
+    char *p = malloc(len ? len : 1);
+    if (p && recv_exact(r, p, len) < 0) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+static const char *take_string(struct reader *r, uint32_t len, size_t max) {
+    const char *s = take(r, len, max);
+    return s && len > 0 && s[len - 1] == 0 ? s : NULL;
 }
 
 void conc__die_with_parent(pid_t ppid) {
@@ -190,20 +240,8 @@ void conc__die_with_parent(pid_t ppid) {
  * while writing it), an unknown target, an object that would not import. */
 #define START_FAILED 255
 
-static char *read_string(int fd, uint32_t len, size_t max, int *fds, size_t *nfds) {
-    if (len > max) return NULL;
-    char *s = malloc(len + 1);
-    if (!s) return NULL;
-    if (recv_exact(fd, s, len, fds, MAX_FDS, nfds) < 0) {
-        free(s);
-        return NULL;
-    }
-    s[len] = 0;
-    return s;
-}
-
-/* Everything a child keeps of its request: static, so it stays reachable (and out of a leak
- * checker's report) while the target runs and exit handlers run after it. */
+/* The objects a child was handed: static, so they stay reachable (and out of a leak checker's
+ * report) while the target runs and exit handlers run after it. */
 static conc_obj_t *passed;
 
 static void import_all(const struct wire *w, const char *objs, const int *fds, size_t nfds) {
@@ -227,34 +265,40 @@ static void import_all(const struct wire *w, const char *objs, const int *fds, s
     conc__proc_set_passed(passed, w->n_pass);
 }
 
-void conc__child_main(int fd, pid_t ppid) {
+void conc__child_main(int fd, const void *mem, size_t len, int *fds, size_t nfds, pid_t ppid,
+                      bool forked) {
+    int got[CONC__MAX_FDS];
+    struct reader r = {
+        .fd = fd, .mem = mem, .left = len, .fds = mem ? fds : got, .nfds = mem ? nfds : 0};
     struct wire w;
-    int fds[MAX_FDS];
-    size_t nfds = 0;
-    if (recv_exact(fd, &w, sizeof w, fds, MAX_FDS, &nfds) < 0 || w.magic != MAGIC ||
-        w.version != VERSION || w.n_pass > CONC__PASS_MAX_OBJS)
+    const char *h = take(&r, sizeof w, sizeof w);
+    if (!h) _exit(START_FAILED);
+    memcpy(&w, h, sizeof w);
+    if (!mem) free((void *)h);
+    if (w.magic != MAGIC || w.version != VERSION || w.n_pass > CONC__PASS_MAX_OBJS)
         _exit(START_FAILED);
     if (w.flags & F_DAEMON) conc__die_with_parent(ppid);
-    char *target = read_string(fd, w.target_len, TARGET_MAX, fds, &nfds);
-    char *name = read_string(fd, w.name_len, CONC__NAME_MAX - 1, fds, &nfds);
-    char *ident = read_string(fd, w.ident_len, CONC__IDENT_MAX - 1, fds, &nfds);
-    char *objs = read_string(fd, w.objs_len, OBJS_MAX, fds, &nfds);
-    void *arg = malloc(w.arg_len ? w.arg_len : 1);
-    if (!target || !name || !ident || !objs || !arg ||
-        recv_exact(fd, arg, w.arg_len, fds, MAX_FDS, &nfds) < 0 || nfds != w.nfds)
-        _exit(START_FAILED);
+    const char *target = take_string(&r, w.target_len, TARGET_MAX);
+    const char *name = take_string(&r, w.name_len, CONC__NAME_MAX);
+    const char *ident = take_string(&r, w.ident_len, CONC__IDENT_MAX);
+    const char *objs = take(&r, w.objs_len, OBJS_MAX);
+    const void *arg = take(&r, w.arg_len, SIZE_MAX);
+    if (!target || !name || !ident || !objs || !arg || r.nfds != w.nfds) _exit(START_FAILED);
     close(fd);
     conc_target_fn fn = conc__target_find(target);
     if (!fn) _exit(START_FAILED);
-    import_all(&w, objs, fds, nfds);
-    conc__proc_set_self(ident, name, w.flags & F_DAEMON);
+    import_all(&w, objs, r.fds, r.nfds);
+    conc__proc_set_self(ident, name, w.flags & F_DAEMON); /* keeps both */
     conc_set_start_method((conc_start_method_t)w.method);
-    free(target);
-    free(name);
-    free(ident);
-    free(objs);
+    if (!mem) {
+        free((void *)target);
+        free((void *)objs);
+    }
     int status = fn(arg, w.arg_len);
-    free(arg);
+    if (!mem) free((void *)arg);
+    /* A forkserver child is a fork of the server: as in Python 3.14, the server's atexit handlers
+     * are not its own. A spawned child is a program of its own and exits like one. */
+    if (forked) conc__child_exit_fork(status);
     exit(status);
 }
 
@@ -264,7 +308,12 @@ void conc__child_exit_fork(int status) {
      * stdio is flushed and the process ends with _exit. */
     conc_shutdown();
     conc__proc_exit_children();
-    fflush(stdout);
-    fflush(stderr);
+    conc__flush_std();
     _exit(status);
+}
+
+void conc__flush_std(void) {
+    /* Only what holds data: fflush writes the stream's lock even when there is nothing to do. */
+    if (__fpending(stdout)) fflush(stdout);
+    if (__fpending(stderr)) fflush(stderr);
 }

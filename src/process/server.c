@@ -11,7 +11,7 @@
  *
  * A forked child drops everything of the server's (the control socket, the signalfd, the other
  * children's sockets, the blocked SIGCHLD, the ignored SIGINT) and reads its start request from its
- * socket like a spawned child. */
+ * copy of the control message, or from its socket if it was too large to ride there. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
@@ -24,8 +24,6 @@
 #include <unistd.h>
 #include "proc.h"
 
-#define CTL_MAGIC 0x43464b53u
-
 CONC_HIDDEN int conc__interrupt_install(void);
 
 struct child {
@@ -37,19 +35,29 @@ static struct child *kids;
 static size_t nkids, capkids;
 static int ctl_fd, sig_fd;
 
+/* The last control message: the request if inline, and its fds (the child's socket first). Static:
+ * a child reads it from its copy, and nobody writes it while a child could. */
+static char msg_buf[sizeof(struct conc__ctl_hdr) + CONC__INLINE_MAX];
+static size_t msg_len;
+static int msg_fds[CONC__MAX_FDS];
+static size_t msg_nfds;
+
 static void child_side(int fd, pid_t server) {
     close(ctl_fd);
     close(sig_fd);
     for (size_t i = 0; i < nkids; i++) close(kids[i].fd);
-    free(kids);
-    kids = NULL;
-    nkids = capkids = 0;
+    nkids = 0; /* not freed: every page the child writes costs a copy-on-write fault */
     sigset_t none;
     sigemptyset(&none);
     pthread_sigmask(SIG_SETMASK, &none, NULL);
     signal(SIGINT, SIG_DFL);
     conc__interrupt_install();
-    conc__child_main(fd, server);
+    struct conc__ctl_hdr h;
+    memcpy(&h, msg_buf, sizeof h);
+    if (h.inline_len)
+        conc__child_main(fd, msg_buf + sizeof h, h.inline_len, msg_fds + 1, msg_nfds - 1, server,
+                         true);
+    conc__child_main(fd, NULL, 0, NULL, 0, server, true);
 }
 
 static void send_reply(int fd, int32_t v, int pidfd) {
@@ -74,13 +82,18 @@ static void send_reply(int fd, int32_t v, int pidfd) {
     }
 }
 
+static void drop_fds(void) {
+    for (size_t i = 0; i < msg_nfds; i++) close(msg_fds[i]);
+    msg_nfds = 0;
+}
+
 static void serve_request(int fd) {
     if (nkids == capkids) {
         size_t ncap = capkids ? capkids * 2 : 16;
         struct child *k = realloc(kids, ncap * sizeof *k);
         if (!k) {
             send_reply(fd, -ENOMEM, -1);
-            close(fd);
+            drop_fds();
             return;
         }
         kids = k;
@@ -89,6 +102,7 @@ static void serve_request(int fd) {
     pid_t server = getpid();
     pid_t pid = fork();
     if (pid == 0) child_side(fd, server);
+    for (size_t i = 1; i < msg_nfds; i++) close(msg_fds[i]); /* the child's now */
     if (pid < 0) {
         send_reply(fd, -errno, -1);
         close(fd);
@@ -123,42 +137,46 @@ static void reap_children(void) {
     }
 }
 
-/* One control message: the magic and one fd. 0 at EOF. */
-static int recv_request(int *fd) {
+/* One control message into msg_*: 1 for a request (its socket is msg_fds[0]), 0 at EOF, -EAGAIN
+ * for nothing usable. */
+static int recv_request(void) {
     union {
-        char buf[CMSG_SPACE(4 * sizeof(int))];
+        char buf[CMSG_SPACE(CONC__MAX_FDS * sizeof(int))];
         struct cmsghdr align;
     } u;
-    uint32_t magic = 0;
-    struct iovec iov = {&magic, sizeof magic};
+    struct iovec iov = {msg_buf, sizeof msg_buf};
     struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
     msg.msg_control = u.buf;
     msg.msg_controllen = sizeof u.buf;
     ssize_t n = recvmsg(ctl_fd, &msg, MSG_CMSG_CLOEXEC);
     if (n < 0) return errno == EINTR || errno == EAGAIN ? -EAGAIN : 0;
     if (n == 0) return 0;
-    *fd = -1;
+    msg_len = (size_t)n;
+    msg_nfds = 0;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
         if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
         size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        int got[4];
-        memcpy(got, CMSG_DATA(c), k * sizeof(int));
-        for (size_t i = 0; i < k; i++) {
-            if (*fd < 0)
-                *fd = got[i];
-            else
-                close(got[i]);
-        }
+        memcpy(msg_fds + msg_nfds, CMSG_DATA(c), k * sizeof(int));
+        msg_nfds += k;
     }
-    if (magic != CTL_MAGIC || *fd < 0) {
-        if (*fd >= 0) close(*fd);
+    struct conc__ctl_hdr h;
+    if (msg_len < sizeof h || msg_nfds < 1 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+        drop_fds();
+        return -EAGAIN;
+    }
+    memcpy(&h, msg_buf, sizeof h);
+    if (h.magic != CONC__CTL_MAGIC || h.inline_len != msg_len - sizeof h) {
+        drop_fds();
         return -EAGAIN;
     }
     return 1;
 }
 
-void conc__forkserver_main(int ctl, bool pdeathsig, pid_t ppid) {
+void conc__forkserver_main(int ctl, bool pdeathsig, pid_t ppid, bool bound_now) {
     if (pdeathsig) conc__die_with_parent(ppid);
+    /* The client set LD_BIND_NOW for this exec only (forkserver.c); the children's environment is
+     * the user's. */
+    if (bound_now) unsetenv("LD_BIND_NOW");
     signal(SIGINT, SIG_IGN);
     sigset_t chld;
     sigemptyset(&chld);
@@ -172,10 +190,9 @@ void conc__forkserver_main(int ctl, bool pdeathsig, pid_t ppid) {
         if (poll(pfd, 2, -1) < 0) continue;
         if (pfd[1].revents) reap_children();
         if (pfd[0].revents) {
-            int fd;
-            int r = recv_request(&fd);
+            int r = recv_request();
             if (r == 0) _exit(0);
-            if (r > 0) serve_request(fd);
+            if (r > 0) serve_request(msg_fds[0]);
         }
     }
 }

@@ -20,7 +20,7 @@ int conc__start_spawn(conc_process_t *p, const conc__request_t *rq) {
     char marker[64];
     snprintf(marker, sizeof marker, "spawn:%d", (int)getpid());
     pid_t pid;
-    int r = conc__exec_self(&pid, sv[1], marker);
+    int r = conc__exec_self(&pid, sv[1], marker, NULL);
     close(sv[1]);
     if (r < 0) {
         close(sv[0]);

@@ -4,7 +4,6 @@
  * The identity is Python's _identity tuple written "1:2": the second child of the first child. A
  * default name is "Process-" + identity, so names stay unique across a tree of processes, and a
  * child numbers its own children from 1 again. */
-#include <stdio.h>
 #include <string.h>
 #include "proc.h"
 #include "../internal/pass.h"
@@ -14,8 +13,8 @@ int conc__proc_daemonic;
 int conc__proc_argc;
 char **conc__proc_argv;
 
-static char identity[CONC__IDENT_MAX];
-static char name[CONC__NAME_MAX] = "MainProcess";
+static const char *identity = "";
+static const char *name = "MainProcess";
 static uint32_t counter;
 static const conc_obj_t *passed;
 static size_t n_passed;
@@ -25,8 +24,8 @@ const char *conc__proc_identity(void) {
 }
 
 void conc__proc_set_self(const char *ident, const char *nm, bool daemon) {
-    snprintf(identity, sizeof identity, "%s", ident);
-    snprintf(name, sizeof name, "%s", nm);
+    identity = ident;
+    name = nm;
     conc__proc_daemonic = daemon;
     __atomic_store_n(&counter, 0, __ATOMIC_RELAXED);
 }

@@ -33,7 +33,8 @@ static void arg_of(conc_start_method_t m, size_t len) {
 }
 
 static void arguments(conc_start_method_t m) {
-    const size_t lens[] = {0, 1, 2, 255, 4096, 65537, 1 << 20, (1 << 20) + 7};
+    /* Around 60 KiB a forkserver request stops riding in the control message. */
+    const size_t lens[] = {0, 1, 2, 255, 4096, 61000, 61440, 65537, 1 << 20, (1 << 20) + 7};
     for (size_t i = 0; i < sizeof lens / sizeof *lens; i++) arg_of(m, lens[i]);
     /* NULL with length 0 is an empty argument. */
     assert_int_equal(run_child(m, "exit_len", NULL, 0), 0);
