@@ -174,10 +174,10 @@ pid_t conc__forkserver_pid(void) {
 /* A fork child has its own children: it starts its own server if it needs one. The inherited
  * control socket is closed so the parent's server still exits when the parent does. */
 static void after_fork_child(void) {
-    pthread_mutex_init(&lock, NULL);
     if (ctl >= 0) close(ctl);
     ctl = -1;
     server = 0;
+    pthread_mutex_unlock(&lock); /* taken by the forking thread in before_fork (see target.c) */
 }
 
 static void before_fork(void) {

@@ -71,10 +71,8 @@ static void after_fork(void) {
     pthread_mutex_unlock(&lock);
 }
 
-static void after_fork_child(void) {
-    pthread_mutex_init(&lock, NULL);
-}
-
 __attribute__((constructor)) static void target_init(void) {
-    pthread_atfork(before_fork, after_fork, after_fork_child);
+    /* The child unlocks too (the forking thread took the lock; a default mutex does not check the
+     * owner): re-initialising it instead would leave TSan believing it held forever. */
+    pthread_atfork(before_fork, after_fork, after_fork);
 }
