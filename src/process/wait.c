@@ -119,6 +119,7 @@ int conc__poll_intr(int fd, double deadline) {
     int r = ppoll(&pfd, 1, relative(deadline, &ts), intr ? &during : NULL);
     int err = errno;
     if (intr) {
+        conc__signals_flush(); /* TSan: run a handler it deferred (internal/base.h) */
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         if (conc__intr_take()) return -EINTR;
     }

@@ -109,7 +109,6 @@ PER_METHOD(join_forever)
 /* A SIGINT ends a join in the main thread with -EINTR. Run in a forked copy of this test process
  * (conc_init done, so its main thread gets KeyboardInterrupt semantics), which the test signals. */
 static void join_interrupted(conc_start_method_t m) {
-    if (under_tsan()) skip(); /* TSan defers and loses async signals: see thread_exit.c */
     int pipefd[2];
     assert_int_equal(pipe(pipefd), 0);
     pid_t pid = fork();
