@@ -7,8 +7,11 @@
 #include "conc/sync.h"
 #include "conc/thread.h"
 #include "conc/signal.h"
+#include "conc/gil.h"
 #include "conc/process.h"
 #include "conc/bound.h"
+#include "conc/task.h"
+#include "conc/aio.h"
 #include "conc/future.h"
 #include "conc/loop.h"
 
