@@ -8,6 +8,7 @@
 #include "conc/thread.h"
 #include "conc/signal.h"
 #include "conc/gil.h"
+#include "conc/process.h"
 #include "conc/bound.h"
 #include "conc/task.h"
 #include "conc/aio.h"

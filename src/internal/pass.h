@@ -16,12 +16,17 @@ typedef struct {
     /* Describe obj: up to *nfds fds (borrowed: the sender dups what it needs) and up to *len bytes.
      * Returns 0 and sets *nfds and *len, or a negative code. */
     int (*export_obj)(void *obj, int *fds, size_t *nfds, void *buf, size_t *len);
-    /* Rebuild in the child from received fds (now owned by the import) and bytes; NULL on error. */
+    /* Rebuild in the child from received fds and bytes; NULL on error. The fds are the import's
+     * from then on, also when it fails (it closes what it does not keep). */
     void *(*import_obj)(const int *fds, size_t nfds, const void *buf, size_t len);
 } conc__passer_t;
 
 /* Called from each object module's constructor. */
 CONC_HIDDEN void conc__passer_register(const conc__passer_t *p);
 CONC_HIDDEN const conc__passer_t *conc__passer_find(int kind);
+
+/* In a child: the i-th passed object if it is of this kind, else NULL (conc_passed_conn and the
+ * others are this with their kind). */
+CONC_HIDDEN void *conc__passed_obj(size_t i, int kind);
 
 #endif

@@ -86,7 +86,9 @@ static void after_fork_parent(void) {
 }
 
 static void after_fork_child(void) {
-    pthread_mutex_init(&reg_lock, NULL);
+    /* Still held from before_fork, by this very thread: the list is ours to fix, then unlocked.
+     * (Re-initialising it instead leaves TSan believing it held forever, and the next fork in this
+     * child then reports a lock-order inversion with every lock taken in before_fork handlers.) */
     conc_thread_t *self = conc__current_after_fork();
     struct conc__tlink *next;
     for (struct conc__tlink *l = conc__reg_head.next; l != &conc__reg_head; l = next) {
@@ -101,6 +103,7 @@ static void after_fork_child(void) {
         conc__thread_unref(t);
     }
     if (!self->listed) link_in(self);
+    pthread_mutex_unlock(&reg_lock);
 }
 
 __attribute__((constructor)) static void reg_init(void) {
