@@ -8,6 +8,9 @@
 #include "conc/thread.h"
 #include "conc/signal.h"
 #include "conc/bound.h"
+#include "conc/process.h"
+#include "conc/conn.h"
+#include "conc/shm.h"
 
 #define CONC_VERSION_MAJOR 0
 #define CONC_VERSION_MINOR 1
