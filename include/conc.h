@@ -8,6 +8,8 @@
 #include "conc/thread.h"
 #include "conc/signal.h"
 #include "conc/bound.h"
+#include "conc/future.h"
+#include "conc/loop.h"
 #include "conc/process.h"
 #include "conc/conn.h"
 #include "conc/shm.h"

@@ -13,16 +13,16 @@
 extern "C" {
 #endif
 
-/* duplex false: a receives, b sends */
-CONC_API int conc_pipe(conc_conn_t **a, conc_conn_t **b, bool duplex);
+CONC_API int conc_pipe(conc_conn_t **a, conc_conn_t **b,
+                       bool duplex); /* duplex false: a receives, b sends */
 /* CONC_ECLOSED if the peer is gone (never SIGPIPE); -EMSGSIZE over the limit */
 CONC_API int conc_conn_send(conc_conn_t *c, const void *buf, size_t len);
 /* *buf is malloc'd, free() it; -ETIMEDOUT; CONC_ECLOSED once the peer is gone and nothing is
  * buffered; CONC_EPROTO for a malformed or oversized frame (the connection is then closed, nothing
  * huge allocated) */
 CONC_API int conc_conn_recv(conc_conn_t *c, void **buf, size_t *len, double timeout);
-/* 0 if a message (or EOF) is ready, -ETIMEDOUT */
-CONC_API int conc_conn_poll(conc_conn_t *c, double timeout);
+CONC_API int conc_conn_poll(conc_conn_t *c,
+                            double timeout); /* 0 if a message (or EOF) is ready, -ETIMEDOUT */
 CONC_API int conc_conn_set_max_message(conc_conn_t *c, size_t max); /* default 1 GiB */
 CONC_API int conc_conn_fd(conc_conn_t *c);
 CONC_API void conc_conn_close(conc_conn_t *c);

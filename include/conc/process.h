@@ -78,8 +78,8 @@ CONC_API const char *conc_process_name(conc_process_t *p);
 CONC_API int conc_process_terminate(conc_process_t *p); /* SIGTERM */
 CONC_API int conc_process_kill(conc_process_t *p);      /* SIGKILL */
 CONC_API int conc_process_sentinel(conc_process_t *p);  /* readable when the process has ended */
-/* a running non-daemon child is still joined at exit */
-CONC_API void conc_process_free(conc_process_t *p);
+CONC_API void
+conc_process_free(conc_process_t *p); /* a running non-daemon child is still joined at exit */
 
 /* In a child's target: the objects the parent passed, by position; NULL if absent or of another kind. */
 CONC_API conc_conn_t *conc_passed_conn(size_t i);

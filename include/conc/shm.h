@@ -11,8 +11,8 @@
 extern "C" {
 #endif
 
-/* NULL name: generated; -EEXIST */
-CONC_API int conc_shm_create(conc_shm_t **s, const char *name, size_t size);
+CONC_API int conc_shm_create(conc_shm_t **s, const char *name,
+                             size_t size);                      /* NULL name: generated; -EEXIST */
 CONC_API int conc_shm_attach(conc_shm_t **s, const char *name); /* -ENOENT */
 CONC_API void *conc_shm_buf(conc_shm_t *s);
 CONC_API size_t conc_shm_size(conc_shm_t *s);

@@ -7,7 +7,11 @@
  * for the sleep: a signal that came in the window is delivered the moment ppoll starts and makes it
  * return EINTR. poll and ppoll are never restarted after a handler, whatever SA_RESTART says. The
  * two extra sigprocmask calls are paid only by the main thread of a program that called conc_init,
- * and only when it is about to sleep anyway. */
+ * and only when it is about to sleep anyway.
+ *
+ * Under ThreadSanitizer the handler may run late (see internal/base.h), but never too late here:
+ * the signal reaches the process only inside ppoll, ppoll then returns EINTR, and the loop flushes
+ * the deferred handler before it looks at the count. So no slicing is needed, unlike futex waits. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <math.h>
@@ -32,6 +36,7 @@ int conc__wait_fds(struct pollfd *fds, size_t n, double deadline, bool intr) {
     }
     int r;
     for (;;) {
+        conc__signals_flush(); /* TSan: a deferred SIGINT handler runs now (see base.h) */
         if (masked && conc__intr_take()) {
             r = -EINTR;
             break;

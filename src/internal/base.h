@@ -40,6 +40,26 @@ struct pollfd;
 CONC_HIDDEN int conc__wait_fds(struct pollfd *fds, size_t n, double deadline, bool intr);
 CONC_HIDDEN bool conc__intr_here(void);
 
+/* ThreadSanitizer defers a signal handler that interrupts uninstrumented code (our raw futex
+ * syscalls) until the thread next passes through an intercepted call or an atomic operation. The
+ * signal module therefore installs its handlers without SA_RESTART in TSan builds (a futex sleep
+ * then ends with EINTR instead of being restarted by the kernel with the handler still unrun), and
+ * the waits call conc__signals_flush() to run such a deferred handler before they look at what it
+ * writes; it also readies TSan's per-thread signal state (see base/futex.c). Outside TSan both are
+ * no-ops. */
+#if defined(__SANITIZE_THREAD__)
+#define CONC_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CONC_TSAN 1
+#endif
+#endif
+#ifdef CONC_TSAN
+CONC_HIDDEN void conc__signals_flush(void);
+#else
+static inline void conc__signals_flush(void) {}
+#endif
+
 /* Interrupt state, written by the signal module's SIGINT handler. */
 CONC_HIDDEN extern uint32_t conc__intr_seq;     /* futex word bumped on every SIGINT */
 CONC_HIDDEN extern uint32_t conc__intr_pending; /* SIGINTs not yet consumed */

@@ -5,52 +5,81 @@
  * about to sleep does not. Threads conc starts block SIGINT; if a thread conc did not start takes
  * it anyway, the handler forwards it to the main thread, so only the main thread is interrupted.
  * A SIGINT that arrives while the previous one is still unconsumed restores the default action and
- * re-raises: the second Ctrl+C always kills, even if the program ignores -EINTR. */
+ * re-raises: the second Ctrl+C always kills, even if the program ignores -EINTR.
+ *
+ * All counting happens in the main thread's handler, and a handler is never re-entered by its own
+ * signal (SIGINT is blocked while it runs), so "pending, then count" needs no further atomicity. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <signal.h>
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "conc/signal.h"
 #include "../internal/hooks.h"
+#include "priv.h"
 
 static void on_sigint(int signo) {
     int saved = errno;
-    if (gettid() != conc__main_tid()) {
-        syscall(SYS_tgkill, getpid(), conc__main_tid(), signo);
+    pid_t main_tid = conc__main_tid();
+    if ((pid_t)syscall(SYS_gettid) != main_tid) {
+        syscall(SYS_tgkill, getpid(), main_tid, signo);
         errno = saved;
         return;
     }
     if (__atomic_load_n(&conc__intr_pending, __ATOMIC_ACQUIRE) > 0) {
-        signal(SIGINT, SIG_DFL);
+        /* Still blocked here, so the re-raised SIGINT waits until we return, then kills. */
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        sigaction(SIGINT, &dfl, NULL);
         raise(SIGINT);
+        errno = saved;
+        return;
     }
     __atomic_add_fetch(&conc__intr_pending, 1, __ATOMIC_SEQ_CST);
     __atomic_add_fetch(&conc__intr_seq, 1, __ATOMIC_SEQ_CST);
+    /* The main thread is the one running this handler, so its futex_waitv ends anyway (EINTR, or
+     * a restart that sees the new sequence); the wake is for anyone else watching the word. */
     syscall(SYS_futex, &conc__intr_seq, 1 /* FUTEX_WAKE, shared: see futex.c */, 1, 0, 0, 0);
     errno = saved;
 }
 
-/* Installed by conc_init, and again by conc_signal_handle(SIGINT, NULL, ...). */
-CONC_HIDDEN int conc__interrupt_install(void) {
+/* A fork child has not received the parent's SIGINTs (as CPython's _PySignal_AfterFork). */
+static void interrupt_after_fork(void) {
+    __atomic_store_n(&conc__intr_pending, 0, __ATOMIC_RELAXED);
+}
+
+static void register_atfork(void) {
+    pthread_atfork(NULL, NULL, interrupt_after_fork);
+}
+
+/* Called with the registry lock held (dispatch.c), by conc_init and by
+ * conc_signal_handle(SIGINT, NULL, ...) after conc_init. */
+int conc__interrupt_install(void) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, register_atfork);
+    conc__signals_flush(); /* TSan: see internal/base.h */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
     sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART; /* foreign code keeps its syscalls; conc's waits see the futex word */
+    sa.sa_flags = CONC_SA_FLAGS;
     if (sigaction(SIGINT, &sa, NULL) < 0) return -errno;
     __atomic_store_n(&conc__intr_enabled, 1, __ATOMIC_RELEASE);
     return 0;
 }
 
-CONC_HIDDEN void conc__interrupt_uninstall(void) {
+/* SIGINT now goes to a conc_signal_handle handler: a SIGINT caught before no longer counts. */
+void conc__interrupt_uninstall(void) {
     __atomic_store_n(&conc__intr_enabled, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&conc__intr_pending, 0, __ATOMIC_RELEASE);
 }
 
 int conc_check_interrupt(void) {
     if (!conc__is_main_thread()) return 0;
+    conc__signals_flush();
     return conc__intr_take() ? -EINTR : 0;
 }
 

@@ -68,16 +68,6 @@ static int child_finish(struct child *c, double timeout) {
     return ended ? status : -1;
 }
 
-/* TSan (gcc 12's) defers an asynchronous signal until the thread's next intercepted call and
- * sometimes loses it altogether: a program that loops on pthread_timedjoin_np waiting for a
- * SIGINT handler to run misses the signal now and then, with no conc code involved, and a
- * thread asleep in a raw futex syscall never gets it. So the SIGINT cases run in the other
- * builds only. */
-static void skip_under_tsan(void) {
-    const char *san = getenv("CONC_TEST_SANITIZE");
-    if (san && strstr(san, "thread")) skip();
-}
-
 static void assert_exit(int status, int code) {
     assert_true(status != -1);
     assert_true(WIFEXITED(status));
@@ -153,7 +143,6 @@ static void a_thread_joining_main_is_let_go_at_exit(void **state) {
 
 static void sigint_interrupts_shutdown_in_main(void **state) {
     (void)state;
-    skip_under_tsan();
     struct child c;
     child_start(&c, "sigint-shutdown");
     assert_true(child_read(&c, "ready\n", 30));
@@ -165,7 +154,6 @@ static void sigint_interrupts_shutdown_in_main(void **state) {
 
 static void sigint_interrupts_join_in_main(void **state) {
     (void)state;
-    skip_under_tsan();
     struct child c;
     child_start(&c, "sigint-join");
     assert_true(child_read(&c, "ready\n", 30));
@@ -179,7 +167,6 @@ static void sigint_interrupts_join_in_main(void **state) {
 
 static void sigint_stops_the_exit_time_join(void **state) {
     (void)state;
-    skip_under_tsan();
     struct child c;
     child_start(&c, "sigint-at-exit");
     assert_true(child_read(&c, "ready\n", 30));

@@ -1,0 +1,66 @@
+/* The future's layout, shared by the files of src/future/ (and readable by tests).
+ *
+ * One word, `state`, says everything a reader needs without a lock: the outcome (pending, result,
+ * error, cancelled) and a bit telling the completer that a plain thread sleeps on the word. The
+ * outcome is written once, under `lock`, together with value/err, and published by the release
+ * exchange of `state`; readers (done, result, wait) only load `state` with acquire.
+ *
+ * `lock` is a three-state futex word (0 free, 1 held, 2 held with sleepers, as in Drepper's
+ * "Futexes are tricky") guarding the completion and the callback list. Critical sections are a few
+ * stores, so it almost never sleeps; callbacks always run with it released. */
+#ifndef CONC_INTERNAL_FUTURE_H
+#define CONC_INTERNAL_FUTURE_H
+
+#include <math.h>
+#include "conc/future.h"
+#include "base.h"
+
+enum {
+    CONC__F_PENDING = 0,
+    CONC__F_RESULT = 1,
+    CONC__F_ERROR = 2,
+    CONC__F_CANCELLED = 3,
+    CONC__F_KIND = 3,    /* mask of the outcome bits */
+    CONC__F_WAITERS = 4, /* a thread sleeps in conc_future_wait: the completer must wake it */
+};
+
+struct conc__fcb {
+    void (*fn)(conc_future_t *, void *);
+    void *arg;
+    struct conc__fcb *next;
+};
+
+struct conc_future {
+    uint32_t state;
+    uint32_t lock;
+    uint32_t refs;
+    int err;
+    void *value;
+    /* Callbacks in registration order: `first` (inline, so the common single waiter - a task's
+     * await - costs no allocation) comes before the list. `first` is used only while the list is
+     * empty, so the order stays FIFO whatever is removed. */
+    struct conc__fcb first; /* fn == NULL: empty */
+    struct conc__fcb *head, *tail;
+};
+
+static inline void conc__flock(uint32_t *l) {
+    uint32_t c = 0;
+    if (conc__likely(
+            __atomic_compare_exchange_n(l, &c, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)))
+        return;
+    if (c != 2) c = __atomic_exchange_n(l, 2, __ATOMIC_ACQUIRE);
+    while (c != 0) {
+        conc__wait_nointr(l, 2, INFINITY, false);
+        c = __atomic_exchange_n(l, 2, __ATOMIC_ACQUIRE);
+    }
+}
+
+static inline void conc__funlock(uint32_t *l) {
+    if (__atomic_exchange_n(l, 0, __ATOMIC_RELEASE) == 2) conc__futex_wake(l, 1, false);
+}
+
+static inline uint32_t conc__fkind(conc_future_t *f) {
+    return conc__load(&f->state) & CONC__F_KIND;
+}
+
+#endif

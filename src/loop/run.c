@@ -1,0 +1,197 @@
+/* Running a loop: one iteration (asyncio's _run_once), run, run_until_complete, stop.
+ *
+ * An iteration: compute how long to block (not at all if callbacks are ready or a stop is asked;
+ * until the first live timer, rounded up to the next millisecond, never down; forever if there is
+ * nothing), poll, dispatch fd events, take the callbacks other threads pushed, move due timers to
+ * the ready list, then run exactly the callbacks that are ready at that point. Callbacks they
+ * schedule wait for the next iteration, so a callback that re-schedules itself forever cannot
+ * starve timers or I/O.
+ *
+ * While callbacks are ready the loop does not block, and asyncio and libuv then still pay an
+ * epoll_wait(0) every iteration (about 2 µs on this VM: the whole cost of a callback chain). Here
+ * the non-blocking poll is made only once at least POLL_EVERY callbacks ran since the last poll
+ * (Tokio's event_interval, 61, is the same idea), and never when no fd is watched: thread-safe
+ * calls and stop requests are seen on `remote`/`stopping` directly, timers by reading the clock,
+ * so nothing else needs the syscall. I/O waits at most POLL_EVERY callbacks, never starves. The
+ * clock is read at most once per iteration, and not at all when the first timer is due by the
+ * latest reading the loop thread made (now_hint; conc_call_later's counts, so a call_later(0)
+ * chain reads the clock once per step): a reading made earlier can only make a timer later,
+ * never early.
+ *
+ * One loop per thread: running a loop in a thread already running one (nested, from a callback)
+ * and running one loop in two threads are both -EBUSY. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include "conc/time.h"
+#include "../internal/loop.h"
+
+#define MAX_EVENTS 128
+#define POLL_EVERY 64 /* callbacks run between two non-blocking polls, at most */
+
+static void drain_remote(conc_loop_t *loop) {
+    conc_handle_t *h = __atomic_exchange_n(&loop->remote, NULL, __ATOMIC_ACQUIRE), *rev = NULL;
+    while (h) { /* the stack is newest first: reverse to call order */
+        conc_handle_t *next = h->next;
+        h->next = rev;
+        rev = h;
+        h = next;
+    }
+    while (rev) {
+        conc_handle_t *next = rev->next;
+        switch (rev->state) {
+        case CONC__H_REMOTE:
+            rev->state = CONC__H_READY;
+            conc__ready_push(loop, rev);
+            break;
+        case CONC__H_REMOTE_AT: conc__timer_push(loop, rev); break;
+        default: conc__handle_free(loop, rev); break; /* cancelled before it arrived */
+        }
+        rev = next;
+    }
+}
+
+static void run_once(conc_loop_t *loop) {
+    struct epoll_event ev[MAX_EVENTS];
+    int n = 0, timeout = 0;
+    double now = NAN; /* read at most once per iteration; a stale reading only delays timers */
+    if (!loop->ready_head && !__atomic_load_n(&loop->stopping, __ATOMIC_RELAXED)) {
+        double next = conc__timers_next(loop);
+        if (isinf(next)) {
+            timeout = -1;
+        } else if (next <= loop->now_hint) {
+            now = loop->now_hint; /* due by a reading already made (call_later's): no new one */
+        } else {
+            now = loop->now_hint = conc_monotonic();
+            double ms = (next - now) * 1e3;
+            timeout = ms <= 0 ? 0 : ms >= INT_MAX ? INT_MAX : (int)ceil(ms);
+        }
+    }
+    if (timeout != 0) {
+        /* publish "may be sleeping", then look again: see call.c for the pairing */
+        __atomic_store_n(&loop->sleeping, 1, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&loop->remote, __ATOMIC_SEQ_CST) ||
+            __atomic_load_n(&loop->stopping, __ATOMIC_SEQ_CST))
+            timeout = 0;
+        else if (loop->sleep_hook)
+            loop->sleep_hook(loop->sleep_hook_arg);
+        n = epoll_wait(loop->epfd, ev, MAX_EVENTS, timeout);
+        __atomic_store_n(&loop->sleeping, 0, __ATOMIC_SEQ_CST);
+        loop->since_poll = 0;
+        now = NAN;
+    } else if (loop->nwatching > 0 && loop->since_poll >= POLL_EVERY) {
+        n = epoll_wait(loop->epfd, ev, MAX_EVENTS, 0);
+        loop->since_poll = 0;
+    }
+    for (int i = 0; i < n; i++) {
+        if (ev[i].data.u64 == CONC__EFD_TOKEN) {
+            eventfd_t v;
+            eventfd_read(loop->efd, &v);
+        } else {
+            conc__io_dispatch(loop, ev[i].data.u64, ev[i].events);
+        }
+    }
+    if (__atomic_load_n(&loop->remote, __ATOMIC_RELAXED)) drain_remote(loop);
+    if (loop->nheap) {
+        if (isnan(now)) now = loop->now_hint = conc_monotonic();
+        conc__timers_due(loop, now);
+    }
+
+    conc_handle_t *h = loop->ready_head;
+    loop->ready_head = loop->ready_tail = NULL;
+    unsigned ran = 0;
+    while (h) {
+        conc_handle_t *next = h->next;
+        if (h->state != CONC__H_CANCELLED) {
+            h->state = CONC__H_RUNNING;
+            h->cb(h->arg);
+            ran++;
+        }
+        conc__handle_free(loop, h);
+        h = next;
+    }
+    loop->since_poll += ran;
+}
+
+static int enter(conc_loop_t *loop) {
+    if (!loop) return -EINVAL;
+    if (conc__current_loop) return -EBUSY;
+    uint32_t idle = 0;
+    if (!__atomic_compare_exchange_n(&loop->running, &idle, 1, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_RELAXED))
+        return -EBUSY;
+    conc__current_loop = loop;
+    return 0;
+}
+
+static void leave(conc_loop_t *loop) {
+    __atomic_store_n(&loop->stopping, 0, __ATOMIC_RELAXED);
+    conc__current_loop = NULL;
+    __atomic_store_n(&loop->running, 0, __ATOMIC_RELEASE);
+}
+
+int conc_loop_run(conc_loop_t *loop) {
+    int r = enter(loop);
+    if (r < 0) return r;
+    do run_once(loop);
+    while (!__atomic_load_n(&loop->stopping, __ATOMIC_RELAXED));
+    leave(loop);
+    return 0;
+}
+
+/* A stop asked before the loop runs is honoured after one iteration, as in asyncio. From another
+ * thread it wakes the loop; the caller must have returned before the loop is freed, which
+ * conc_loop_free ensures by waiting for `inflight`. */
+void conc_loop_stop(conc_loop_t *loop) {
+    if (!loop) return;
+    if (conc__current_loop == loop) {
+        __atomic_store_n(&loop->stopping, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    conc__remote_enter(loop);
+    __atomic_store_n(&loop->stopping, 1, __ATOMIC_SEQ_CST);
+    conc__loop_wake(loop);
+    conc__remote_leave(loop);
+}
+
+/* run_until_complete's done-callback lives on the caller's stack. It may run in the thread that
+ * completes the future, so before returning the loop either takes it back from the future or
+ * waits until it has finished (finished: 0 not yet, 1 done, 2 the loop waits for it). */
+struct until {
+    conc_loop_t *loop;
+    uint32_t finished;
+};
+
+static void until_done(conc_future_t *f, void *arg) {
+    (void)f;
+    struct until *u = arg;
+    conc_loop_stop(u->loop);
+    if (__atomic_exchange_n(&u->finished, 1, __ATOMIC_ACQ_REL) == 2)
+        conc__futex_wake(&u->finished, 1, false);
+}
+
+int conc_loop_run_until_complete(conc_loop_t *loop, conc_future_t *f) {
+    if (!f) return -EINVAL;
+    int r = enter(loop);
+    if (r < 0) return r;
+    struct until u = {loop, 0};
+    r = conc_future_add_done_callback(f, until_done, &u);
+    if (r < 0) {
+        leave(loop);
+        return r;
+    }
+    do run_once(loop);
+    while (!__atomic_load_n(&loop->stopping, __ATOMIC_RELAXED));
+    if (conc_future_remove_done_callback(f, until_done, &u) == 0) {
+        uint32_t v = 0;
+        if (__atomic_compare_exchange_n(&u.finished, &v, 2, false, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE))
+            while (__atomic_load_n(&u.finished, __ATOMIC_ACQUIRE) == 2)
+                conc__wait_nointr(&u.finished, 2, INFINITY, false);
+    }
+    leave(loop); /* also clears a stop the callback asked after the loop had stopped */
+    return conc_future_result(f, NULL);
+}
