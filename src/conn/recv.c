@@ -21,15 +21,31 @@
 
 #define BODY_START ((size_t)1 << 20)
 
-/* Read up to n bytes: > 0 bytes read, 0 at EOF (or a reset), or -ETIMEDOUT / -EINTR / -errno. */
-static ssize_t read_some(conc_conn_t *c, void *p, size_t n, double deadline, bool intr) {
-    /* With no deadline and no interrupt to honour, a plain blocking recv is one syscall. */
+/* Read up to n bytes: > 0 bytes read, 0 at EOF (or a reset), or -ETIMEDOUT / -EINTR / -errno.
+ *
+ * With no deadline and no SIGINT to honour, a plain blocking recv is the whole wait. Otherwise the
+ * read must not block, and the wait is a ppoll (conc__wait_fds). A syscall costs about a
+ * microsecond on these VMs, so a header read that found nothing last time waits first instead of
+ * trying a recv bound to fail: ping-pong traffic pays ppoll + recv, streaming traffic just recv.
+ * A wait that returned within a few microseconds found data already there: try first again. */
+static ssize_t read_some(conc_conn_t *c, void *p, size_t n, double deadline, bool intr,
+                         bool header) {
     int flags = (isinf(deadline) && !intr) ? 0 : MSG_DONTWAIT;
+    bool wait_first = flags && header && c->wait_first;
     for (;;) {
+        if (wait_first) {
+            wait_first = false;
+            double t0 = conc_monotonic();
+            struct pollfd pf = {c->fd, POLLIN, 0};
+            int w = conc__wait_fds(&pf, 1, deadline, true);
+            if (w < 0) return w;
+            if (conc_monotonic() - t0 < 5e-6) c->wait_first = false;
+        }
         ssize_t r = recv(c->fd, p, n, flags);
         if (r >= 0) return r;
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            if (header) c->wait_first = true;
             struct pollfd pf = {c->fd, POLLIN, 0};
             int w = conc__wait_fds(&pf, 1, deadline, true);
             if (w < 0) return w;
@@ -47,7 +63,8 @@ static int recv_frame(conc_conn_t *c, void **buf, size_t *len, double deadline) 
         bool wide = c->hdr_have >= 4 && !memcmp(c->hdr, "\xff\xff\xff\xff", 4); /* -1 */
         size_t need = wide ? CONC__FRAME_HDR_MAX : 4;
         if (c->hdr_have < need) {
-            ssize_t r = read_some(c, c->hdr + c->hdr_have, need - c->hdr_have, deadline, intr);
+            ssize_t r =
+                read_some(c, c->hdr + c->hdr_have, need - c->hdr_have, deadline, intr, true);
             if (r == 0) {
                 c->hdr_have = 0; /* EOF, possibly inside a header: the peer is gone */
                 return CONC_ECLOSED;
@@ -81,7 +98,8 @@ static int recv_frame(conc_conn_t *c, void **buf, size_t *len, double deadline) 
             c->msg = m;
             c->msg_cap = cap;
         }
-        ssize_t r = read_some(c, c->msg + c->msg_have, c->msg_cap - c->msg_have, deadline, intr);
+        ssize_t r =
+            read_some(c, c->msg + c->msg_have, c->msg_cap - c->msg_have, deadline, intr, false);
         if (r == 0) {
             free(c->msg); /* truncated frame: the peer died mid-send */
             c->msg = NULL;

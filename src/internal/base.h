@@ -39,6 +39,9 @@ CONC_HIDDEN int conc__wait_nointr(uint32_t *word, uint32_t val, double deadline,
 struct pollfd;
 CONC_HIDDEN int conc__wait_fds(struct pollfd *fds, size_t n, double deadline, bool intr);
 CONC_HIDDEN bool conc__intr_here(void);
+/* An eventfd the SIGINT handler writes to once base/fdwait.c created it (-1 until then), so a
+ * SIGINT also ends a ppoll that started after the count was checked. */
+CONC_HIDDEN extern int conc__intr_efd;
 
 /* ThreadSanitizer defers a signal handler that interrupts uninstrumented code (our raw futex
  * syscalls) until the thread next passes through an intercepted call or an atomic operation. The

@@ -27,6 +27,7 @@ struct conc_conn {
     size_t hdr_have;    /* header bytes read so far */
     unsigned char *msg; /* the body being filled, NULL while reading a header */
     size_t msg_len, msg_cap, msg_have;
+    bool wait_first; /* the last header read found nothing: wait before trying (recv.c) */
 };
 
 /* Wrap a connected stream socket (taken over: closed by conc_conn_close). NULL on ENOMEM. */
