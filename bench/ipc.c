@@ -39,8 +39,8 @@ static void pair_many(const char *row, const char *unit, bench_fn a, bench_fn b)
         r[i] = ta[i] / tb[i];
     }
     double ratio = bench_median(r, REPS);
-    printf("%s\t%s\t%.1f\t%.1f\t%.3f\n", row, unit, bench_median(ta, REPS),
-           bench_median(tb, REPS), ratio);
+    printf("%s\t%s\t%.1f\t%.1f\t%.3f\n", row, unit, bench_median(ta, REPS), bench_median(tb, REPS),
+           ratio);
     fflush(stdout);
 }
 
