@@ -43,6 +43,7 @@ run: build
 	$(BUILD)/tools/conc/conc bound -- sh -c 'for i in 1 2 3 4 5; do sleep 0.1; cat /proc/self/status > /dev/null; done'
 
 test: build
+	@scripts/deps.sh test
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 bench: deps

@@ -8,6 +8,8 @@
 #include "conc/thread.h"
 #include "conc/signal.h"
 #include "conc/bound.h"
+#include "conc/task.h"
+#include "conc/aio.h"
 #include "conc/future.h"
 #include "conc/loop.h"
 #include "conc/process.h"

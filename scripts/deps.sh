@@ -2,7 +2,12 @@
 # Install the Debian packages the build, tests and benchmarks need - only those that are missing,
 # saying which. Safe to run again and again.
 set -euo pipefail
+# `deps.sh test` adds what only the test suite needs: an aarch64 cross compiler and qemu-user, so
+# the aarch64 context switch is built and run too.
 want=(cmake make gcc pkg-config libcmocka-dev python3 libuv1-dev clang-format)
+if [ "${1:-}" = test ]; then
+    want+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
+fi
 missing=()
 for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")

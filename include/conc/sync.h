@@ -51,10 +51,10 @@ typedef struct {
         uint32_t flags;
     } _priv;
 } conc_sem_t;
-#define CONC_SEM_INIT(n)                                                                           \
-    {                                                                                              \
-        { (n), 0, (n), 0 }                                                                         \
-    }
+/* clang-format off */
+#define CONC_SEM_INIT(n)         {{(n), 0, (n), 0}}
+#define CONC_BOUNDED_SEM_INIT(n) {{(n), 0, (n), CONC_BOUNDED}} /* threading.BoundedSemaphore(n) */
+/* clang-format on */
 
 /* Condition: owns an RLock unless conc_cond_init_with gave it a Lock. The external lock is found by
  * its offset from the condition, so both must live in the same mapping when shared. */

@@ -68,6 +68,7 @@ CONC_API void conc_thread_release(conc_thread_t *t);
 CONC_API int conc_timer_start(conc_timer_t **t, double delay, void (*fn)(void *), void *arg);
 /* Returns 0. If the timer had not fired yet, fn never runs; later, it does nothing. Does not wait
  * for a running fn: conc_timer_join does. */
+/* 0: fn will never run; -EALREADY: it had already started (or finished). */
 CONC_API int conc_timer_cancel(conc_timer_t *t);
 /* Wait for the timer's thread to end (after fn ran, or soon after a cancel). -ETIMEDOUT, -EINTR. */
 CONC_API int conc_timer_join(conc_timer_t *t, double timeout);

@@ -4,7 +4,8 @@
  * wakes it, so a cancelled timer's thread ends at once instead of sleeping out its delay (it is
  * non-daemon by inheritance, like Python's, and would hold up exit otherwise). Fire and cancel
  * race for the same word with a compare-and-swap, so exactly one wins: unlike Python, whose cancel
- * can land between the timer's check and its call, a cancel that returns 0 means fn never runs. */
+ * can land between the timer's check and its call, a cancel that returns 0 means fn never runs, and
+ * -EALREADY says it had already started. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -62,8 +63,11 @@ int conc_timer_start(conc_timer_t **out, double delay, void (*fn)(void *), void 
 int conc_timer_cancel(conc_timer_t *tm) {
     if (!tm) return -EINVAL;
     uint32_t expect = WAITING;
-    if (conc__cas(&tm->state, &expect, CANCELLED)) conc__futex_wake(&tm->state, 1, false);
-    return 0;
+    if (conc__cas(&tm->state, &expect, CANCELLED)) {
+        conc__futex_wake(&tm->state, 1, false);
+        return 0;
+    }
+    return expect == FIRED ? -EALREADY : 0; /* cancelling twice is harmless, as in Python */
 }
 
 int conc_timer_join(conc_timer_t *tm, double timeout) {

@@ -12,6 +12,11 @@ static void init_flags_and_static_initializer(void **state) {
     assert_int_equal(conc_sem_value(&a), 8);
     assert_int_equal(conc_sem_init(&b, 2, CONC_BOUNDED | CONC_PSHARED), 0);
     assert_int_equal(conc_sem_init(&b, 2, 0x10), -EINVAL);
+    conc_sem_t c = CONC_BOUNDED_SEM_INIT(1);
+    assert_int_equal(conc_sem_release(&c, 1), -EOVERFLOW);
+    assert_int_equal(conc_sem_acquire(&c, 0), 0);
+    assert_int_equal(conc_sem_release(&c, 1), 0);
+    assert_int_equal(conc_sem_value(&c), 1);
 }
 
 static void counts_down_then_times_out(void **state) {
