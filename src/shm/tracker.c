@@ -15,7 +15,7 @@
  *   loads libconc.so, /proc/self/exe is someone else's). A fork of a threaded process may inherit
  *   locks held by threads that do not exist in the child, so the tracker runs only
  *   async-signal-safe code (raw syscalls on stack and mmap'ed memory; tracker_main.c), never malloc
- *   or stdio. The cost of not exec'ing: the tracker shares the creator's pages copy-on-write, so the
+ *   or stdio, and is forked with _Fork, which runs no atfork handlers (see fork_bare). The cost of not exec'ing: the tracker shares the creator's pages copy-on-write, so the
  *   creator's first write to each page afterwards copies it; the tracker is started once per process.
  * - It is forked twice (an intermediate child forks it and exits at once), so it is never this
  *   process's child: a program reaping every child with wait(-1) neither blocks on it nor reaps it
@@ -38,6 +38,18 @@ static int sock = -1;     /* our end, under mu */
 static pid_t tracker_pid; /* for tests */
 static int atfork_done;
 static __thread int forking_tracker; /* our own fork: the atfork handlers stay out of it */
+
+/* The tracker's forks skip every module's atfork handlers (_Fork): they are written for children
+ * that go on to run conc - the signal module's, for one, starts a dispatcher thread in the child -
+ * and the tracker runs none of it. Under ThreadSanitizer the runtime must see the fork (its own
+ * locks are reset in its fork interceptor), so there it is a plain fork(), handlers and all. */
+static pid_t fork_bare(void) {
+#if defined(CONC_TSAN) || !defined(__GLIBC__) || !__GLIBC_PREREQ(2, 34)
+    return fork();
+#else
+    return _Fork();
+#endif
+}
 
 static void before_fork(void) {
     if (!forking_tracker) pthread_mutex_lock(&mu);
@@ -63,10 +75,10 @@ static int start(void) {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return -errno;
     forking_tracker = 1;
-    pid_t pid = fork();
+    pid_t pid = fork_bare();
     if (pid == 0) {
         close(sv[1]);
-        pid_t g = fork();
+        pid_t g = fork_bare();
         if (g == 0) conc__shm_tracker_main(sv[0]);
         _exit(0);
     }

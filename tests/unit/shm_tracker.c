@@ -256,10 +256,43 @@ static void killed_tracker_is_replaced(void **state) {
     conc_shm_close(b);
 }
 
+static int threads_of(pid_t pid) {
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    int n = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "Threads: %d", &n) == 1) break;
+    fclose(f);
+    return n;
+}
+
+static void on_usr1(int signo, void *arg) {
+    (void)signo;
+    (void)arg;
+}
+
+/* The tracker runs none of conc's fork-child machinery: with a signal dispatcher thread in the
+ * creator (whose atfork handler would start one in every fork child), the tracker still has a
+ * single thread. (Under TSan the tracker is a plain fork, atfork handlers and all.) */
+static void tracker_is_bare(void **state) {
+    (void)state;
+    if (sanitized() && strstr(getenv("CONC_TEST_SANITIZE"), "thread")) skip();
+    assert_int_equal(conc_init(0, NULL), 0);
+    assert_int_equal(conc_signal_handle(SIGUSR1, on_usr1, NULL), 0);
+    conc_shm_t *s;
+    assert_int_equal(conc_shm_create(&s, NULL, 10), 0);
+    pid_t t = conc__shm_tracker_pid();
+    assert_int_equal(threads_of(t), 1);
+    assert_int_equal(conc_shm_unlink(s), 0);
+    conc_shm_close(s);
+}
+
 CONC_TEST_MAIN(cmocka_unit_test(killed_creator_leaves_nothing),
                cmocka_unit_test(clean_exit_prints_nothing),
                cmocka_unit_test(exit_without_unlink_is_cleaned_silently),
                cmocka_unit_test(tracker_is_not_our_child),
                cmocka_unit_test(tracker_holds_no_other_fds),
                cmocka_unit_test(fork_children_do_not_keep_tracker), cmocka_unit_test(many_segments),
-               cmocka_unit_test(killed_tracker_is_replaced))
+               cmocka_unit_test(killed_tracker_is_replaced), cmocka_unit_test(tracker_is_bare))
