@@ -30,8 +30,10 @@ struct conc__shm_rec {
 
 /* 0, or -EINVAL / -ENAMETOOLONG; copies name without its leading '/' into out. */
 CONC_HIDDEN int conc__shm_check_name(const char *name, char *out);
-/* Map fd (size bytes) into a new object named name; takes the fd over on success. */
-CONC_HIDDEN int conc__shm_map(conc_shm_t **out, int fd, size_t size, const char *name);
+/* Map fd (size bytes; st from fstat) into a new object named name; takes the fd over on success. */
+struct stat;
+CONC_HIDDEN int conc__shm_map(conc_shm_t **out, int fd, const struct stat *st, size_t size,
+                              const char *name);
 /* Tell this process's tracker about s ('+' starts the tracker on first use; '-' never does). */
 CONC_HIDDEN int conc__shm_track(char op, const conc_shm_t *s);
 /* This process's tracker, 0 if none is running (for tests). */

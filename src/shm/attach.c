@@ -22,7 +22,7 @@ int conc_shm_attach(conc_shm_t **out, const char *name) {
     /* size 0: the creator has not sized it yet (or never will); there is nothing to map */
     else if (st.st_size <= 0)
         r = -EINVAL;
-    if (r == 0) r = conc__shm_map(out, fd, (size_t)st.st_size, nm);
+    if (r == 0) r = conc__shm_map(out, fd, &st, (size_t)st.st_size, nm);
     if (r < 0) close(fd);
     return r;
 }

@@ -51,7 +51,7 @@ int conc_shm_create(conc_shm_t **out, const char *name, size_t size) {
     bool tracked = r == 0;
     if (r == 0 && ftruncate(fd, (off_t)size) < 0) r = -errno;
     conc_shm_t *s = NULL;
-    if (r == 0) r = conc__shm_map(&s, fd, size, nm);
+    if (r == 0) r = conc__shm_map(&s, fd, &st, size, nm);
     if (r < 0) {
         shm_unlink(path);
         if (tracked) conc__shm_track('-', &tmp);

@@ -37,7 +37,7 @@ static void *shm_import(const int *fds, size_t nfds, const void *buf, size_t len
         struct stat st;
         /* never map past the end of the object: that would be SIGBUS on first touch */
         if (w.size && fstat(fds[0], &st) == 0 && (uint64_t)st.st_size >= w.size &&
-            conc__shm_map(&s, fds[0], (size_t)w.size, w.name) < 0)
+            conc__shm_map(&s, fds[0], &st, (size_t)w.size, w.name) < 0)
             s = NULL;
     }
     if (!s)

@@ -22,9 +22,7 @@ int conc__shm_check_name(const char *name, char *out) {
     return 0;
 }
 
-int conc__shm_map(conc_shm_t **out, int fd, size_t size, const char *name) {
-    struct stat st;
-    if (fstat(fd, &st) < 0) return -errno;
+int conc__shm_map(conc_shm_t **out, int fd, const struct stat *st, size_t size, const char *name) {
     conc_shm_t *s = calloc(1, sizeof *s);
     if (!s) return -ENOMEM;
     s->buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -35,8 +33,8 @@ int conc__shm_map(conc_shm_t **out, int fd, size_t size, const char *name) {
     }
     s->size = size;
     s->fd = fd;
-    s->dev = (uint64_t)st.st_dev;
-    s->ino = (uint64_t)st.st_ino;
+    s->dev = (uint64_t)st->st_dev;
+    s->ino = (uint64_t)st->st_ino;
     strcpy(s->name, name);
     *out = s;
     return 0;
