@@ -1,24 +1,29 @@
-"""Join the C rows (conc, pthread, median ratio) with CPython's and print a Markdown table,
-with each row's target from the foundation issue and whether it was met."""
+"""Join the C rows (row, unit, conc, peer, median ratio conc/peer) with CPython's (row, value) and
+print one Markdown table, with each row's targets from its issue and whether this run met them."""
 import sys
 
-# row -> (label, max conc/peer ratio); the peer is pthreads for sync rows, libuv for loop rows
+# row -> (label, unit, max conc/peer ratio or None, min CPython/conc ratio or None)
+# peers: pthreads for threading rows, libuv for loop rows, the raw assembly switch for tasks
 TARGETS = {
-    "lock_uncontended": ("Lock acquire+release, uncontended", 1.0),
-    "lock_contended_2t": ("Lock, 2 threads contending (ns per acquire)", 1.0),
-    "rlock_uncontended": ("RLock acquire+release, uncontended", None),
-    "semaphore_uncontended": ("Semaphore acquire+release, uncontended", None),
-    "event_pingpong": ("Event ping-pong, round trip", 1.1),
-    "condition_pingpong": ("Condition ping-pong, round trip", 1.1),
-    "barrier_2t_round": ("Barrier, 2-thread round", None),
-    "thread_start_join": ("Thread start + join", 1.2),
-    "loop_call_soon_chain": ("loop: call_soon chain (peer: libuv uv_idle)", 1.0),
-    "loop_call_soon_chain_fd": ("loop: call_soon chain, one fd watched (peer: libuv)", 1.0),
-    "loop_call_soon_batch": ("loop: call_soon batch of 1000 (peer: libuv)", 1.0),
-    "loop_call_later0_chain": ("loop: call_later(0) chain (peer: libuv uv_timer 0)", None),
-    "loop_threadsafe_roundtrip": ("loop: call_soon_threadsafe round trip (peer: uv_async_send)", None),
+    "lock_uncontended": ("Lock acquire+release, uncontended", "ns", 1.0, 20),
+    "lock_contended_2t": ("Lock, 2 threads contending (per acquire)", "ns", 1.0, 20),
+    "rlock_uncontended": ("RLock acquire+release, uncontended", "ns", None, 20),
+    "semaphore_uncontended": ("Semaphore acquire+release, uncontended", "ns", None, 20),
+    "event_pingpong": ("Event ping-pong, round trip", "ns", 1.1, 20),
+    "condition_pingpong": ("Condition ping-pong, round trip", "ns", 1.1, 20),
+    "barrier_2t_round": ("Barrier, 2-thread round", "ns", None, 20),
+    "thread_start_join": ("Thread start + join", "ns", 1.2, 20),
+    "loop_call_soon_chain": ("loop: call_soon chain (peer: libuv uv_idle)", "ns", 1.0, None),
+    "loop_call_soon_chain_fd": ("loop: call_soon chain, one fd watched (peer: libuv)", "ns", 1.0, None),
+    "loop_call_soon_batch": ("loop: call_soon batch of 1000 (peer: libuv)", "ns", 1.0, None),
+    "loop_call_later0_chain": ("loop: call_later(0) chain (peer: libuv uv_timer 0)", "ns", None, None),
+    "loop_threadsafe_roundtrip": ("loop: call_soon_threadsafe round trip (peer: uv_async_send)", "ns", None, None),
+    "task_switch": ("task switch, 2 tasks on conc_sleep(0) (peer: raw switch)", "ns", 2.0, 50),
+    "ctx_switch_raw": ("raw assembly switch (peer: swapcontext)", "ns", None, None),
+    "task_create_complete": ("task create + complete", "ns", None, 20),
+    "aqueue_item": ("async Queue producer -> consumer, per item", "ns", None, None),
+    "sleeping_100k_rss": ("100,000 sleeping tasks, RSS (target < 1024 MiB)", "MiB", None, None),
 }
-MIN_VS_PYTHON = 20.0
 
 
 def read(path):
@@ -31,34 +36,51 @@ def read(path):
     return rows
 
 
+def opt(fields, i):
+    """A number, or None where the row has no peer ("nan", "-", missing)."""
+    try:
+        v = float(fields[i])
+    except (IndexError, ValueError):
+        return None
+    return None if v != v else v
+
+
+def num(x):
+    return f"{x:.1f}" if x is not None else "n/a"
+
+
 def main():
     c, py = read(sys.argv[1]), read(sys.argv[2])
-    print("| row | conc ns | peer ns (pthread / libuv) | CPython ns | conc/peer (median of ratios) | target | CPython/conc | ≥20× |")
-    print("|---|---:|---:|---:|---:|---|---:|---|")
+    print("| row | unit | conc | peer | CPython | conc/peer (median of ratios) | target | CPython/conc | target |")
+    print("|---|---|---:|---:|---:|---:|---|---:|---|")
     misses = 0
-    for row, (label, target) in TARGETS.items():
+    for row, (label, unit, target, py_min) in TARGETS.items():
         if row not in c:
             continue
-        _, conc_ns, pth_ns, ratio = c[row]
-        conc_ns, pth_ns, ratio = float(conc_ns), float(pth_ns), float(ratio)
-        py_ns = float(py[row][0]) if row in py else None
-        tgt = f"≤ {target:.1f}×" if target else "—"
-        if target:
-            ok = ratio <= target
-            tgt += " ✓" if ok else " ✗"
+        fields = c[row]
+        conc = float(fields[1])
+        peer = opt(fields, 2)
+        ratio = opt(fields, 3)
+        py_v = float(py[row][0]) if row in py else None
+        tgt = "—"
+        if row == "sleeping_100k_rss":
+            ok = conc < 1024
+            tgt = "< 1 GiB " + ("✓" if ok else "✗")
             misses += not ok
-        if py_ns:
-            speed = py_ns / conc_ns
-            if row.startswith("loop_"):  # the asyncio issue sets no CPython ratio for loop rows
-                fast = "—"
-            else:
-                fast = "✓" if speed >= MIN_VS_PYTHON else "✗"
-                misses += speed < MIN_VS_PYTHON
-            pys = f"{py_ns:.1f}"
-            sp = f"{speed:.1f}×"
-        else:
-            pys, sp, fast = "n/a", "n/a", ""
-        print(f"| {label} | {conc_ns:.1f} | {pth_ns:.1f} | {pys} | {ratio:.2f}× | {tgt} | {sp} | {fast} |")
+        elif target and ratio is not None:
+            ok = ratio <= target
+            tgt = f"≤ {target:.1f}× " + ("✓" if ok else "✗")
+            misses += not ok
+        speed, ptgt = None, "—"
+        if py_v and unit == "ns":
+            speed = py_v / conc
+            if py_min:
+                ok = speed >= py_min
+                ptgt = f"≥ {py_min}× " + ("✓" if ok else "✗")
+                misses += not ok
+        rs = f"{ratio:.2f}×" if ratio is not None else "—"
+        sp = f"{speed:.1f}×" if speed is not None else "—"
+        print(f"| {label} | {unit} | {num(conc)} | {num(peer)} | {num(py_v)} | {rs} | {tgt} | {sp} | {ptgt} |")
     print(f"\n{misses} target(s) missed in this run.")
 
 

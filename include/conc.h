@@ -7,6 +7,7 @@
 #include "conc/sync.h"
 #include "conc/thread.h"
 #include "conc/signal.h"
+#include "conc/gil.h"
 #include "conc/bound.h"
 #include "conc/task.h"
 #include "conc/aio.h"

@@ -8,7 +8,7 @@
  * The verdict rule (conc_bound_classify):
  *   utilisation u = (user + sys) / wall   how many cores were busy on average (2.0 = two)
  *   CPU wait    w = cpu_wait / wall       runnable but waiting for a free core (a busy machine)
- *   CPU-bound       if u + w >= 0.7   (CONC_BOUND_CPU_AT)
+ *   CPU-bound       if u / (1 - w) >= 0.7 (CONC_BOUND_CPU_AT; 1 - w at least 0.05)
  *   IO/wait-bound   else if u <= 0.3  (CONC_BOUND_IO_AT)
  *   mixed           otherwise.
  * Counting the wait for a core keeps a busy loop CPU-bound on a loaded machine, where it gets only
@@ -28,7 +28,7 @@
 #include <stdio.h>
 #include "conc/error.h"
 
-#define CONC_BOUND_CPU_AT 0.7 /* u + w at or above: CPU-bound */
+#define CONC_BOUND_CPU_AT 0.7 /* u / (1 - w) at or above: CPU-bound */
 #define CONC_BOUND_IO_AT  0.3 /* otherwise u at or below: IO/wait-bound */
 
 typedef enum { CONC_BOUND_CPU = 1, CONC_BOUND_IO = 2, CONC_BOUND_MIXED = 3 } conc_bound_verdict_t;

@@ -51,7 +51,10 @@ void conc_bound_classify(conc_bound_report_t *r) {
         say(cores, sizeof cores, ", on ~%d cores", (int)fmax(2, fmin(round(u), 1e6)));
     r->utilisation = u;
 
-    if (u + w >= CONC_BOUND_CPU_AT) {
+    /* Busy share of the time the work was not kept off a core by others: time spent runnable but
+     * waiting for a free core says the work wanted CPU, but only in proportion to how much CPU
+     * it got when it ran - a sleeper delayed on a loaded machine is still a sleeper. */
+    if (u / fmax(1 - w, 0.05) >= CONC_BOUND_CPU_AT) {
         r->verdict = CONC_BOUND_CPU;
         if (say_wait) say(wait, sizeof wait, " and waiting for a free core %d%%", waiting);
         say(r->reason, sizeof r->reason,

@@ -89,8 +89,10 @@ static void waiting_without_running_is_not_computation(void **state) {
     conc_bound_report_t r = report(1.0, 0.1, 0.0, 0.4, 12);
     assert_int_equal(r.verdict, CONC_BOUND_IO);
     assert_non_null(strstr(r.reason, "CPU idle 90% of wall time"));
-    assert_int_equal(report(1.0, 0.3, 0.0, 0.39, 12).verdict, CONC_BOUND_IO);
-    assert_int_equal(report(1.0, 0.3, 0.0, 0.4, 12).verdict, CONC_BOUND_CPU);
+    assert_int_equal(report(1.0, 0.3, 0.0, 0.55, 12).verdict, CONC_BOUND_IO);
+    assert_int_equal(report(1.0, 0.3, 0.0, 0.6, 12).verdict, CONC_BOUND_CPU);
+    /* a sleeper delayed on a loaded machine: little CPU, long runnable waits */
+    assert_int_equal(report(0.48, 0.023, 0.0, 0.38, 4).verdict, CONC_BOUND_IO);
 }
 
 static void degenerate_numbers_do_not_break_it(void **state) {

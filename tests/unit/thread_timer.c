@@ -24,7 +24,9 @@ static void fires_once_after_the_delay(void **state) {
     conc_timer_t *tm;
     double t0 = conc_monotonic();
     assert_int_equal(conc_timer_start(&tm, 0.2, fire, &s), 0);
-    assert_int_equal(conc_thread_active_count(), 2); /* its thread */
+    /* its thread - unless a loaded machine already ran it out (counted in that order) */
+    size_t active = conc_thread_active_count();
+    assert_true(active == 2 || __atomic_load_n(&s.count, __ATOMIC_RELAXED) == 1);
     assert_int_equal(gate_wait(&s.fired, 10), 0);
     assert_true(s.at - t0 >= 0.2);
     assert_true(s.at - t0 < 5);
