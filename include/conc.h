@@ -14,6 +14,9 @@
 #include "conc/aio.h"
 #include "conc/future.h"
 #include "conc/loop.h"
+#include "conc/process.h"
+#include "conc/conn.h"
+#include "conc/shm.h"
 
 #define CONC_VERSION_MAJOR 0
 #define CONC_VERSION_MINOR 1

@@ -4,6 +4,7 @@
 #define CONC_INTERNAL_BASE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -30,6 +31,17 @@ CONC_HIDDEN int conc__futex_wake(uint32_t *word, int n, bool shared);
 CONC_HIDDEN int conc__wait(uint32_t *word, uint32_t val, double deadline, bool shared);
 /* The same, never interrupted: for waits that must finish (re-acquiring a condition's lock). */
 CONC_HIDDEN int conc__wait_nointr(uint32_t *word, uint32_t val, double deadline, bool shared);
+
+/* The fd counterpart (base/fdwait.c): ppoll on fds (struct pollfd *) until one is ready (> 0, the
+ * count of fds with revents), the absolute deadline passes (-ETIMEDOUT; a past deadline still polls
+ * once), or, when intr is set and conc__intr_here(), a SIGINT arrives (-EINTR, consumed). Other
+ * signals never end the wait. conc__intr_here: this thread's blocking calls report SIGINT. */
+struct pollfd;
+CONC_HIDDEN int conc__wait_fds(struct pollfd *fds, size_t n, double deadline, bool intr);
+CONC_HIDDEN bool conc__intr_here(void);
+/* An eventfd the SIGINT handler writes to once base/fdwait.c created it (-1 until then), so a
+ * SIGINT also ends a ppoll that started after the count was checked. */
+CONC_HIDDEN extern int conc__intr_efd;
 
 /* ThreadSanitizer defers a signal handler that interrupts uninstrumented code (our raw futex
  * syscalls) until the thread next passes through an intercepted call or an atomic operation. The

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -43,6 +44,13 @@ static void on_sigint(int signo) {
     /* The main thread is the one running this handler, so its futex_waitv ends anyway (EINTR, or
      * a restart that sees the new sequence); the wake is for anyone else watching the word. */
     syscall(SYS_futex, &conc__intr_seq, 1 /* FUTEX_WAKE, shared: see futex.c */, 1, 0, 0, 0);
+    /* and for fd waits (base/fdwait.c) */
+    int efd = __atomic_load_n(&conc__intr_efd, __ATOMIC_ACQUIRE);
+    if (efd >= 0) {
+        uint64_t one = 1;
+        ssize_t w = write(efd, &one, sizeof one);
+        (void)w;
+    }
     errno = saved;
 }
 

@@ -1,0 +1,70 @@
+/* conc_wait: multiprocessing.connection.wait over connections, processes and (later) queues.
+ *
+ * Every waitable object comes down to an fd that is readable when the object is ready: a
+ * Connection's socket (a frame has begun to arrive, or EOF - a Connection keeps no read-ahead buffer,
+ * so nothing can be ready that the socket does not show), a process's sentinel. One ppoll on all of
+ * them, interruptible like every blocking call. A Connection broken by a malformed frame is ready at
+ * once (its recv returns CONC_ECLOSED without blocking). Queues are not built yet: -EINVAL.
+ *
+ * The process branch will live in wait/process.c, the one place this module calls the process
+ * API; until the process module is merged, processes are -EINVAL. */
+#include <poll.h>
+#include <stdlib.h>
+#include "../internal/conn.h"
+#include "wait.h"
+
+#define STACK_FDS 16
+
+int conc_wait(const conc_obj_t *objs, size_t n, double timeout, bool *ready) {
+    if (n && (!objs || !ready)) return -EINVAL;
+    if (n > (size_t)1 << 20) return -EINVAL;
+    double deadline = conc_deadline(timeout);
+    struct pollfd stack[STACK_FDS], *p = n <= STACK_FDS ? stack : malloc(n * sizeof *p);
+    if (!p) return -ENOMEM;
+    int r = 0;
+    size_t now = 0; /* ready without waiting */
+    for (size_t i = 0; i < n && r == 0; i++) {
+        ready[i] = false;
+        p[i] = (struct pollfd){-1, POLLIN, 0};
+        if (!objs[i].obj) {
+            r = -EINVAL;
+            break;
+        }
+        switch (objs[i].kind) {
+        case CONC_OBJ_KIND_CONN: {
+            conc_conn_t *c = objs[i].obj;
+            if (!(c->mode & CONC__CONN_READ))
+                r = -EINVAL;
+            else if (__atomic_load_n(&c->broken, __ATOMIC_ACQUIRE))
+                ready[i] = true, now++;
+            else
+                p[i].fd = c->fd;
+            break;
+        }
+        case CONC_OBJ_KIND_PROCESS: /* until the process module lands (wait/process.c) */
+            r = -EINVAL;
+            break;
+        default: r = -EINVAL; /* queues are not built yet; shared memory is not waitable */
+        }
+    }
+    if (r == 0) {
+        /* Something is ready already: just collect whatever else is, without sleeping. */
+        r = conc__wait_fds(p, n, now ? 0 : deadline, true);
+        if (r == -ETIMEDOUT && now) r = 0;
+        if (r >= 0) {
+            r = 0;
+            for (size_t i = 0; i < n; i++) {
+                if (p[i].revents & POLLNVAL) {
+                    r = -EBADF;
+                    break;
+                }
+                if (p[i].revents) ready[i] = true;
+                if (ready[i]) r++;
+            }
+        }
+    }
+    if (r < 0)
+        for (size_t i = 0; i < n; i++) ready[i] = false;
+    if (p != stack) free(p);
+    return r;
+}

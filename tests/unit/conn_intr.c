@@ -1,0 +1,137 @@
+/* KeyboardInterrupt: after conc_init, SIGINT makes the main thread's blocking recv, poll, send (while
+ * none of the frame is out yet) and conc_wait return -EINTR; the connection stays usable. Each body
+ * runs in a forked child that gets the SIGINT (see sync_util.h). */
+#include "ipc_util.h"
+
+static int recv_body(void *arg) {
+    (void)arg;
+    conc_conn_t *a, *b;
+    CHECK(conc_pipe(&a, &b, true) == 0);
+    void *buf;
+    size_t len;
+    double t0 = conc_monotonic();
+    CHECK(conc_conn_recv(a, &buf, &len, INTR_TIMEOUT) == -EINTR);
+    CHECK(WOKEN_EARLY(t0));
+    CHECK(conc_conn_send(b, "after", 5) == 0);
+    CHECK(conc_conn_recv(a, &buf, &len, 10) == 0 && len == 5);
+    free(buf);
+    conc_conn_close(a);
+    conc_conn_close(b);
+    return 0;
+}
+
+static void recv_interrupted(void **state) {
+    (void)state;
+    run_interrupted(recv_body, NULL);
+}
+
+static int forever_body(void *arg) {
+    (void)arg;
+    conc_conn_t *a, *b;
+    CHECK(conc_pipe(&a, &b, true) == 0);
+    void *buf;
+    size_t len;
+    CHECK(conc_conn_recv(a, &buf, &len, CONC_FOREVER) == -EINTR);
+    conc_conn_close(a);
+    conc_conn_close(b);
+    return 0;
+}
+
+static void recv_forever_interrupted(void **state) {
+    (void)state;
+    run_interrupted(forever_body, NULL);
+}
+
+static int poll_body(void *arg) {
+    (void)arg;
+    conc_conn_t *a, *b;
+    CHECK(conc_pipe(&a, &b, true) == 0);
+    double t0 = conc_monotonic();
+    CHECK(conc_conn_poll(a, INTR_TIMEOUT) == -EINTR);
+    CHECK(WOKEN_EARLY(t0));
+    CHECK(conc_conn_poll(a, 0) == -ETIMEDOUT);
+    conc_conn_close(a);
+    conc_conn_close(b);
+    return 0;
+}
+
+static void poll_interrupted(void **state) {
+    (void)state;
+    run_interrupted(poll_body, NULL);
+}
+
+static int send_body(void *arg) {
+    (void)arg;
+    conc_conn_t *a, *b;
+    CHECK(conc_pipe(&a, &b, true) == 0);
+    /* fill the socket with one whole frame, so the next send cannot put out a single byte */
+    int fd = conc_conn_fd(a);
+    char chunk[4096] = {0};
+    size_t queued = 0;
+    for (;;) {
+        ssize_t n = send(fd, chunk, sizeof chunk, MSG_DONTWAIT);
+        if (n < 0) break;
+        queued += (size_t)n;
+    }
+    CHECK(queued > 0);
+    CHECK(conc_conn_send(a, "blocked", 7) == -EINTR);
+    conc_conn_close(a);
+    conc_conn_close(b);
+    return 0;
+}
+
+static void send_interrupted_before_first_byte(void **state) {
+    (void)state;
+    run_interrupted(send_body, NULL);
+}
+
+static int wait_body(void *arg) {
+    (void)arg;
+    conc_conn_t *a, *b;
+    CHECK(conc_pipe(&a, &b, true) == 0);
+    conc_obj_t o[2] = {CONC_OBJ_CONN(a), CONC_OBJ_CONN(b)};
+    bool ready[2];
+    double t0 = conc_monotonic();
+    CHECK(conc_wait(o, 2, INTR_TIMEOUT, ready) == -EINTR);
+    CHECK(WOKEN_EARLY(t0));
+    CHECK(!ready[0] && !ready[1]);
+    conc_conn_close(a);
+    conc_conn_close(b);
+    return 0;
+}
+
+static void wait_interrupted(void **state) {
+    (void)state;
+    run_interrupted(wait_body, NULL);
+}
+
+/* Other threads are never interrupted: a recv in a second thread just times out. */
+static void *thread_recv(void *arg) {
+    void *buf;
+    size_t len;
+    return (void *)(intptr_t)conc_conn_recv(arg, &buf, &len, 0.3);
+}
+
+static int thread_body(void *arg) {
+    (void)arg;
+    conc_conn_t *a, *b;
+    CHECK(conc_pipe(&a, &b, true) == 0);
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, thread_recv, a) == 0);
+    void *r;
+    CHECK(pthread_join(t, &r) == 0);
+    CHECK((intptr_t)r == -ETIMEDOUT);
+    conc_conn_close(a);
+    conc_conn_close(b);
+    return 0;
+}
+
+static void other_threads_not_interrupted(void **state) {
+    (void)state;
+    run_interrupted(thread_body, NULL);
+}
+
+CONC_TEST_MAIN(cmocka_unit_test(recv_interrupted), cmocka_unit_test(recv_forever_interrupted),
+               cmocka_unit_test(poll_interrupted),
+               cmocka_unit_test(send_interrupted_before_first_byte),
+               cmocka_unit_test(wait_interrupted), cmocka_unit_test(other_threads_not_interrupted))
