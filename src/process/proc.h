@@ -70,8 +70,8 @@ CONC_HIDDEN void conc__proc_exit_children(void);
 /* ---- wait.c ---- */
 /* Reap without blocking if the child ended; true once done. */
 CONC_HIDDEN bool conc__proc_reap(conc_process_t *p);
-/* poll() one fd for readability until the absolute deadline; in the main thread after conc_init a
- * SIGINT ends it with -EINTR. 0 readable, -ETIMEDOUT, -EINTR. */
+/* Wait for one fd to be readable until the absolute deadline (conc__wait_fds: in the main thread
+ * after conc_init a SIGINT ends it). 0 readable, -ETIMEDOUT, -EINTR. */
 CONC_HIDDEN int conc__poll_intr(int fd, double deadline);
 CONC_HIDDEN int conc__pidfd_open(pid_t pid);
 CONC_HIDDEN int conc__pidfd_signal(int pidfd, int sig);

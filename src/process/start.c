@@ -13,9 +13,16 @@
 #include <string.h>
 #include "proc.h"
 #include "../internal/hooks.h"
+#include "../internal/conn.h"
 #include "../internal/pass.h"
+#include "../internal/shm.h"
 
+/* Here, because a program that starts processes links this file (from a static library too), and
+ * a spawned or forkserver child is the same program: the hook, the exit handler and the passers of
+ * the kinds that can travel are in place in every child that needs them. */
 __attribute__((constructor)) static void process_start_init(void) {
+    conc__passer_register(&conc__conn_passer);
+    conc__passer_register(&conc__shm_passer);
     atexit(conc__process_at_exit);
     __atomic_store_n(&conc__init_hook, conc__process_init_hook, __ATOMIC_RELEASE);
 }

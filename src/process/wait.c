@@ -2,19 +2,15 @@
  *
  * A join polls the child's end fd - the pidfd for fork and spawn, the server's status socket for
  * forkserver - and then reaps without blocking, under the object's mutex so two joiners reap once.
- * In the main thread after conc_init the poll must end with -EINTR on SIGINT, without the race
- * where the signal lands between checking the flag and entering poll(): SIGINT is blocked while
- * the flag is checked and ppoll() unblocks it atomically for the sleep, the textbook use of ppoll.
- * Other threads never see SIGINT (conc routes it to the main thread) and use plain poll(). */
+ * The poll is base's conc__wait_fds, which in the main thread after conc_init ends with -EINTR on
+ * SIGINT without the race between checking for it and going to sleep. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include "proc.h"
 
@@ -91,41 +87,10 @@ bool conc__proc_reap(conc_process_t *p) {
     return done;
 }
 
-static struct timespec *relative(double deadline, struct timespec *ts) {
-    if (isinf(deadline)) return NULL;
-    double left = conc_deadline_remaining(deadline);
-    if (left < 0) left = 0;
-    ts->tv_sec = (time_t)left;
-    ts->tv_nsec = (long)((left - (double)ts->tv_sec) * 1e9);
-    return ts;
-}
-
 int conc__poll_intr(int fd, double deadline) {
     struct pollfd pfd = {.fd = fd, .events = POLLIN};
-    struct timespec ts;
-    bool intr = __atomic_load_n(&conc__intr_enabled, __ATOMIC_RELAXED) && conc__is_main_thread();
-    sigset_t block, old, during;
-    if (intr) {
-        sigemptyset(&block);
-        sigaddset(&block, SIGINT);
-        pthread_sigmask(SIG_BLOCK, &block, &old);
-        if (conc__intr_take()) {
-            pthread_sigmask(SIG_SETMASK, &old, NULL);
-            return -EINTR;
-        }
-        during = old;
-        sigdelset(&during, SIGINT);
-    }
-    int r = ppoll(&pfd, 1, relative(deadline, &ts), intr ? &during : NULL);
-    int err = errno;
-    if (intr) {
-        conc__signals_flush(); /* TSan: run a handler it deferred (internal/base.h) */
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-        if (conc__intr_take()) return -EINTR;
-    }
-    if (r > 0) return 0;
-    if (r == 0) return -ETIMEDOUT;
-    return err == EINTR ? 0 : -err;
+    int r = conc__wait_fds(&pfd, 1, deadline, true);
+    return r > 0 ? 0 : r;
 }
 
 /* The fd that becomes readable when the child ends (or, forkserver, when its status is lost). */

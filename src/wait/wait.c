@@ -6,8 +6,7 @@
  * them, interruptible like every blocking call. A Connection broken by a malformed frame is ready at
  * once (its recv returns CONC_ECLOSED without blocking). Queues are not built yet: -EINVAL.
  *
- * The process branch will live in wait/process.c, the one place this module calls the process
- * API; until the process module is merged, processes are -EINVAL. */
+ * The process branch lives in wait/process.c, the one place this module calls the process API. */
 #include <poll.h>
 #include <stdlib.h>
 #include "../internal/conn.h"
@@ -41,9 +40,14 @@ int conc_wait(const conc_obj_t *objs, size_t n, double timeout, bool *ready) {
                 p[i].fd = c->fd;
             break;
         }
-        case CONC_OBJ_KIND_PROCESS: /* until the process module lands (wait/process.c) */
-            r = -EINVAL;
+        case CONC_OBJ_KIND_PROCESS: {
+            int fd = conc__wait_process_fd(objs[i].obj);
+            if (fd < 0)
+                r = fd;
+            else
+                p[i].fd = fd;
             break;
+        }
         default: r = -EINVAL; /* queues are not built yet; shared memory is not waitable */
         }
     }
