@@ -66,11 +66,12 @@ typedef struct {
         uint32_t nwait;   /* waiters registered (under the lock) */
         uint32_t tokens;  /* wake-ups granted, not yet consumed (under the lock) */
         uint32_t flags;
+        uint32_t sleepers; /* waiters inside the futex sleep, so notify can skip the syscall */
     } _priv;
 } conc_cond_t;
 #define CONC_COND_INIT                                                                             \
     {                                                                                              \
-        { CONC_RLOCK_INIT, 0, 0, 0, 0, 0 }                                                         \
+        { CONC_RLOCK_INIT, 0, 0, 0, 0, 0, 0 }                                                      \
     }
 
 typedef struct {

@@ -51,6 +51,7 @@ int conc_cond_init(conc_cond_t *c, unsigned flags) {
     __atomic_store_n(&c->_priv.seq, 0, __ATOMIC_RELAXED);
     c->_priv.nwait = 0;
     c->_priv.tokens = 0;
+    c->_priv.sleepers = 0;
     c->_priv.flags = flags;
     return 0;
 }
@@ -92,10 +93,22 @@ static int acquire_restore(conc_cond_t *c, uint32_t saved) {
     return conc__lock_acquire_until(l, INFINITY, false);
 }
 
+/* The wake-up syscall is skipped when every registered waiter is still spinning (the usual case
+ * in a ping-pong across CPUs): a Dekker pair of seq and sleepers, both sequentially consistent, so
+ * a waiter that counts itself in after we looked sees the new seq and does not sleep. */
 static void grant(conc_cond_t *c, uint32_t k) {
     c->_priv.tokens += k;
-    __atomic_add_fetch(&c->_priv.seq, 1, __ATOMIC_RELEASE);
-    conc__futex_wake(&c->_priv.seq, k > INT_MAX ? INT_MAX : (int)k, cond_shared(c));
+    __atomic_add_fetch(&c->_priv.seq, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&c->_priv.sleepers, __ATOMIC_SEQ_CST) > 0)
+        conc__futex_wake(&c->_priv.seq, k > INT_MAX ? INT_MAX : (int)k, cond_shared(c));
+}
+
+static int sleep_on_seq(conc_cond_t *c, uint32_t s, double deadline, bool shared) {
+    if (conc__spin_until_changed(&c->_priv.seq, s)) return 0;
+    __atomic_add_fetch(&c->_priv.sleepers, 1, __ATOMIC_SEQ_CST);
+    int r = conc__wait(&c->_priv.seq, s, deadline, shared);
+    __atomic_sub_fetch(&c->_priv.sleepers, 1, __ATOMIC_SEQ_CST);
+    return r;
 }
 
 int conc__cond_wait_until(conc_cond_t *c, double deadline) {
@@ -106,9 +119,7 @@ int conc__cond_wait_until(conc_cond_t *c, double deadline) {
     for (;;) {
         uint32_t s = __atomic_load_n(&c->_priv.seq, __ATOMIC_ACQUIRE);
         uint32_t saved = release_save(c);
-        r = conc__spin_until_changed(&c->_priv.seq, s)
-                ? 0
-                : conc__wait(&c->_priv.seq, s, deadline, shared);
+        r = sleep_on_seq(c, s, deadline, shared);
         if (acquire_restore(c, saved) == CONC_EOWNERDEAD) dead = true;
         if (r == -EINTR) {
             /* Leave, but do not swallow a wake-up another waiter could use. */
