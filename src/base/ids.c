@@ -10,12 +10,12 @@
 #include <unistd.h>
 #include "../internal/base.h"
 
-static __thread pid_t tls_tid;
+__thread pid_t conc__tls_tid __attribute__((tls_model("initial-exec")));
 static pid_t cached_pid;
 static pid_t main_tid;
 
 static void ids_after_fork(void) {
-    tls_tid = 0;
+    conc__tls_tid = 0;
     cached_pid = 0;
     /* As in Python, the thread that forked is the child's main thread. */
     main_tid = (pid_t)getpid();
@@ -26,9 +26,9 @@ __attribute__((constructor)) static void ids_init(void) {
     pthread_atfork(NULL, NULL, ids_after_fork);
 }
 
-pid_t conc__self_tid(void) {
-    if (conc__unlikely(tls_tid == 0)) tls_tid = gettid();
-    return tls_tid;
+pid_t conc__self_tid_slow(void) {
+    conc__tls_tid = gettid();
+    return conc__tls_tid;
 }
 
 pid_t conc__self_pid(void) {

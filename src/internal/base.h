@@ -70,8 +70,15 @@ CONC_HIDDEN extern int conc__intr_enabled;      /* conc_init installed the routi
 CONC_HIDDEN bool conc__intr_take(void);         /* consume one pending SIGINT */
 CONC_HIDDEN bool conc__is_main_thread(void);
 
-/* Cached ids: gettid() per thread and getpid(), both reset in a fork child. */
-CONC_HIDDEN pid_t conc__self_tid(void);
+/* Cached ids: gettid() per thread and getpid(), both reset in a fork child. The tid is read inline
+ * on every RLock acquire; initial-exec keeps that a single %fs-relative load in the shared library
+ * too, instead of a call to __tls_get_addr. */
+CONC_HIDDEN extern __thread pid_t conc__tls_tid __attribute__((tls_model("initial-exec")));
+CONC_HIDDEN pid_t conc__self_tid_slow(void);
+static inline pid_t conc__self_tid(void) {
+    pid_t t = conc__tls_tid;
+    return conc__likely(t != 0) ? t : conc__self_tid_slow();
+}
 CONC_HIDDEN pid_t conc__self_pid(void);
 CONC_HIDDEN pid_t conc__main_tid(void);
 

@@ -11,6 +11,23 @@
 #include "conc/sync.h"
 #include "base.h"
 
+/* CONC__ST_LOCK: private locks may use plain loads and stores while the process has one thread
+ * (see lock.c). Never under TSan, which must see the atomics. */
+#if defined(__has_include)
+#if __has_include(<sys/single_threaded.h>)
+#include <sys/single_threaded.h>
+#define CONC__ST_LOCK 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#undef CONC__ST_LOCK
+#endif
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#undef CONC__ST_LOCK
+#endif
+#endif
+
 #define CONC__MUTEX_WAITERS 0x80000000u
 
 /* How a mutex waits: shared futex, interruptible by SIGINT, owner death judged per process (Lock)

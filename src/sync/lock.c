@@ -20,21 +20,6 @@
 #include "conc/time.h"
 #include "../internal/sync.h"
 
-#if defined(__has_include)
-#if __has_include(<sys/single_threaded.h>)
-#include <sys/single_threaded.h>
-#define CONC__ST_LOCK 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__)
-#undef CONC__ST_LOCK
-#endif
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#undef CONC__ST_LOCK
-#endif
-#endif
-
 int conc_lock_init(conc_lock_t *l, unsigned flags) {
     if (flags & ~CONC_PSHARED) return -EINVAL;
     __atomic_store_n(&l->_priv.word, 0, __ATOMIC_RELAXED);
