@@ -1,0 +1,77 @@
+/* conc_queue_put: copy one message into the ring (or its spill slot) and commit it with one store.
+ *
+ * Under plock a producer writes the record past the tail, where no consumer looks, and only then
+ * stores the new pword (tail and message count together). Killed anywhere before that store, it
+ * has changed nothing visible; the next producer takes its lock over (owner death) and writes over
+ * the leftovers. Waiting for room happens with no lock held, on the low half of gword, which every
+ * get changes. */
+#include <errno.h>
+#include "../internal/queue.h"
+#include "../internal/sync.h"
+
+void (*volatile conc__queue_test_stop)(const char *where);
+
+static bool room(const conc_queue_t *q, uint64_t pw, uint64_t gw, uint64_t need) {
+    uint64_t used = conc__q_used(pw, gw);
+    return used <= q->units && need <= q->units - used &&
+           (!q->maxsize || conc__q_count(pw, gw) < q->maxsize);
+}
+
+static void stop_here(const char *where) {
+    void (*f)(const char *) = conc__queue_test_stop;
+    if (f) f(where);
+}
+
+/* Write the record at the tail of pw and commit it. plock held. */
+static int write_record(conc_queue_t *q, uint64_t pw, const void *buf, size_t len, bool spill,
+                        uint64_t need) {
+    uint64_t pos = CONC__Q_POS(pw), hdr = len;
+    size_t half = len / 2;
+    if (spill) {
+        uint64_t off = conc__q_spill_offset(q, pos);
+        int r = conc__queue_pio(q->memfd, (void *)buf, half, off, true);
+        if (r == 0) stop_here("put");
+        if (r == 0) r = conc__queue_pio(q->memfd, (char *)buf + half, len - half, off + half, true);
+        if (r < 0) return r; /* nothing committed: the slot is written over by a later spill */
+        hdr |= CONC__Q_SPILLED;
+    } else {
+        conc__queue_copy_in(q, pos * 8 + 8, buf, half);
+        stop_here("put");
+        conc__queue_copy_in(q, pos * 8 + 8 + half, (const char *)buf + half, len - half);
+    }
+    conc__queue_copy_in(q, pos * 8, &hdr, sizeof hdr);
+    uint64_t npw = ((CONC__Q_CNT(pw) + 1) & CONC__Q_CNT_MASK) << CONC__Q_POS_BITS |
+                   ((pos + need) & CONC__Q_POS_MASK);
+    conc__store(&q->h->pword, npw); /* the commit */
+    return 0;
+}
+
+int conc_queue_put(conc_queue_t *q, const void *buf, size_t len, double timeout) {
+    if (!q || (!buf && len)) return -EINVAL;
+    if (len > CONC_QUEUE_MAX_MESSAGE) return -EMSGSIZE;
+    if (conc__load(&q->closed)) return CONC_ECLOSED;
+    struct conc__qhdr *h = q->h;
+    bool spill = len > q->spill_min;
+    uint64_t need = spill ? 1 : 1 + (len + 7) / 8;
+    double deadline = conc_deadline(timeout);
+    for (;;) {
+        int r = conc__lock_acquire_until(&h->plock, deadline, true);
+        if (r < 0 && r != CONC_EOWNERDEAD) return r;
+        uint64_t pw = conc__load_rlx(&h->pword);
+        uint64_t gw = conc__load_rlx(&h->gcache);
+        if (!room(q, pw, gw, need)) {
+            gw = conc__load(&h->gword);
+            __atomic_store_n(&h->gcache, gw, __ATOMIC_RELAXED);
+        }
+        if (room(q, pw, gw, need)) {
+            r = write_record(q, pw, buf, len, spill, need);
+            conc_lock_release(&h->plock);
+            if (r == 0) conc__queue_wake(q, &h->pword, &h->gwaiters);
+            return r;
+        }
+        conc_lock_release(&h->plock);
+        r = conc__queue_sleep(&h->gword, gw, &h->pwaiters, deadline);
+        if (conc__load(&q->closed)) return CONC_ECLOSED;
+        if (r < 0) return r;
+    }
+}
