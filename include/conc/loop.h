@@ -45,10 +45,13 @@ CONC_API conc_loop_t *conc_loop_new(void); /* NULL with errno set on failure */
  * be running (a running loop is left alone). */
 CONC_API void conc_loop_free(conc_loop_t *loop);
 /* run_forever until conc_loop_stop: 0; -EBUSY if this thread already runs a loop (this one from a
- * callback, or another) or another thread runs this one. */
+ * callback, or another) or another thread runs this one. In the main thread after conc_init, a
+ * SIGINT ends the run with -EINTR (KeyboardInterrupt; consumed) and what was ready stays queued;
+ * loops in other threads are never interrupted. */
 CONC_API int conc_loop_run(conc_loop_t *loop);
 /* Run until f is done and return its result code: 0, its error, -ECANCELED; -EAGAIN if the loop
- * was stopped before f completed; -EBUSY as conc_loop_run. f may complete in any thread. */
+ * was stopped before f completed; -EBUSY and -EINTR as conc_loop_run. f may complete in any
+ * thread. */
 CONC_API int conc_loop_run_until_complete(conc_loop_t *loop, conc_future_t *f);
 /* Stop after the current iteration (before it runs: after one iteration). Any thread. */
 CONC_API void conc_loop_stop(conc_loop_t *loop);

@@ -76,7 +76,9 @@ CONC_API const char *conc_task_name(conc_task_t *t);
 
 /* asyncio.run: a new loop, main(arg) as its first task, then cancel the tasks still running and let
  * them finish, free the loop. Returns main's result code (0, its error, -ECANCELED) and its return
- * value in *result (may be NULL); -EBUSY if this thread already runs a loop, -ENOMEM. */
+ * value in *result (may be NULL); -EBUSY if this thread already runs a loop, -ENOMEM. On a SIGINT
+ * (main thread, after conc_init): main is cancelled and finishes its cleanup, then the other
+ * tasks are cancelled and finish theirs, and the result is -EINTR (*result NULL). */
 CONC_API int conc_run(conc_task_fn main, void *arg, void **result);
 
 /* Suspend the running task until f is done: 0 and its value, its error, or -ECANCELED (f was

@@ -47,9 +47,9 @@ static void efd_atfork(void) {
     pthread_atfork(NULL, NULL, efd_after_fork);
 }
 
-/* Only the main thread waits on it, and the handler runs in the main thread: no ordering to
- * arrange beyond the atomics' own. */
-static int intr_fd(void) {
+/* Only the main thread waits on it (here, or in a loop's epoll set: loop/run.c), and the handler
+ * runs in the main thread: no ordering to arrange beyond the atomics' own. */
+int conc__intr_fd(void) {
     int fd = __atomic_load_n(&conc__intr_efd, __ATOMIC_ACQUIRE);
     if (fd >= 0) return fd;
     static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -113,7 +113,7 @@ static int wait_intr(struct pollfd *fds, size_t n, double deadline) {
 #else
 #define STACK_FDS 16
 static int wait_intr(struct pollfd *fds, size_t n, double deadline) {
-    int efd = intr_fd();
+    int efd = conc__intr_fd();
     if (efd < 0) return efd;
     struct pollfd stack[STACK_FDS + 1],
         *all = n < STACK_FDS ? stack : malloc((n + 1) * sizeof *all);

@@ -42,6 +42,8 @@ CONC_HIDDEN bool conc__intr_here(void);
 /* An eventfd the SIGINT handler writes to once base/fdwait.c created it (-1 until then), so a
  * SIGINT also ends a ppoll that started after the count was checked. */
 CONC_HIDDEN extern int conc__intr_efd;
+/* conc__intr_efd, created on first use: the fd, or -errno. Not built under TSan (see fdwait.c). */
+CONC_HIDDEN int conc__intr_fd(void);
 
 /* ThreadSanitizer defers a signal handler that interrupts uninstrumented code (our raw futex
  * syscalls) until the thread next passes through an intercepted call or an atomic operation. The

@@ -71,6 +71,8 @@ struct conc_loop {
     unsigned since_poll; /* callbacks run since the last epoll_wait */
     double now_hint;     /* the latest conc_monotonic() reading made in the loop thread */
     struct conc__loop_hook *on_free;
+    int intr_fd; /* conc__intr_efd as registered in epfd (main thread runs), or -1 */
+    bool intr;   /* this run reports SIGINT: the main thread, after conc_init (run.c) */
     void (*sleep_hook)(void *);
     void *sleep_hook_arg;
     void *slots[CONC__LOOP_NSLOTS];
@@ -95,7 +97,8 @@ CONC_HIDDEN void conc__remote_leave(conc_loop_t *loop);
 CONC_HIDDEN extern __thread conc_loop_t *conc__current_loop;
 /* Push a handle (state CONC__H_REMOTE or _REMOTE_AT) from another thread and wake the loop. */
 CONC_HIDDEN void conc__remote_push(conc_loop_t *loop, conc_handle_t *h);
-#define CONC__EFD_TOKEN UINT64_MAX /* epoll data of the wake-up eventfd */
+#define CONC__EFD_TOKEN  UINT64_MAX       /* epoll data of the wake-up eventfd */
+#define CONC__INTR_TOKEN (UINT64_MAX - 1) /* and of the SIGINT eventfd (conc__intr_efd) */
 
 /* ---- for other modules (tasks, I/O) ---- */
 

@@ -31,6 +31,7 @@ conc_loop_t *conc_loop_new(void) {
     if (!loop) return NULL;
     loop->epfd = epoll_create1(EPOLL_CLOEXEC);
     loop->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    loop->intr_fd = -1;
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = CONC__EFD_TOKEN};
     if (loop->epfd < 0 || loop->efd < 0 || epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->efd, &ev)) {
         int saved = errno;

@@ -19,11 +19,24 @@
  * never early.
  *
  * One loop per thread: running a loop in a thread already running one (nested, from a callback)
- * and running one loop in two threads are both -EBUSY. */
+ * and running one loop in two threads are both -EBUSY.
+ *
+ * KeyboardInterrupt: a loop run by the main thread after conc_init returns -EINTR when a SIGINT
+ * comes, consuming it (conc_check_interrupt's "once"); loops in other threads never see it. The
+ * handler (signal/interrupt.c) counts the signal and writes conc__intr_efd, so the count is looked
+ * at once per iteration (a busy loop never blocks) and the eventfd sits in the epoll set (a loop
+ * asleep in epoll_wait, or about to be, wakes at once: no window between the look and the sleep,
+ * and no extra syscall per sleep). It is registered the first time the loop runs in the main
+ * thread and stays (removed if the loop later runs in another thread, which must not be woken).
+ * Under ThreadSanitizer, whose deferred handlers would write the eventfd too late, and if the
+ * eventfd cannot be made, SIGINT is blocked while the count is looked at and epoll_pwait unblocks
+ * it atomically, as base/fdwait.c does with ppoll. An interrupted iteration runs nothing: what was
+ * ready stays ready for the next run. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include "conc/time.h"
@@ -54,9 +67,47 @@ static void drain_remote(conc_loop_t *loop) {
     }
 }
 
-static void run_once(conc_loop_t *loop) {
+/* A SIGINT for this run: consumed, true. */
+static inline bool interrupted(conc_loop_t *loop) {
+    if (conc__likely(!loop->intr)) return false;
+    conc__signals_flush(); /* TSan: a deferred handler runs now */
+    return __atomic_load_n(&conc__intr_pending, __ATOMIC_RELAXED) > 0 && conc__intr_take();
+}
+
+/* Keep the SIGINT eventfd in the epoll set while the main thread runs the loop; out otherwise. */
+static void intr_register(conc_loop_t *loop) {
+    int fd = -1;
+#ifndef CONC_TSAN
+    if (loop->intr) fd = conc__intr_fd();
+#endif
+    if (fd == loop->intr_fd) return;
+    if (loop->intr_fd >= 0) epoll_ctl(loop->epfd, EPOLL_CTL_DEL, loop->intr_fd, NULL);
+    loop->intr_fd = -1;
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = CONC__INTR_TOKEN};
+    if (fd >= 0 && epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) == 0) loop->intr_fd = fd;
+}
+
+/* Block in epoll; with SIGINT to report but no eventfd for it, as base/fdwait.c's TSan path. */
+static int poll_wait(conc_loop_t *loop, struct epoll_event *ev, int timeout) {
+    if (conc__likely(!loop->intr || loop->intr_fd >= 0))
+        return epoll_wait(loop->epfd, ev, MAX_EVENTS, timeout);
+    sigset_t sigint, old;
+    sigemptyset(&sigint);
+    sigaddset(&sigint, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigint, &old);
+    conc__signals_flush();
+    int n = 0;
+    if (!__atomic_load_n(&conc__intr_pending, __ATOMIC_ACQUIRE))
+        n = epoll_pwait(loop->epfd, ev, MAX_EVENTS, timeout, &old);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return n;
+}
+
+/* 0, or -EINTR (a SIGINT, consumed) with nothing run. */
+static int run_once(conc_loop_t *loop) {
     struct epoll_event ev[MAX_EVENTS];
     int n = 0, timeout = 0;
+    if (interrupted(loop)) return -EINTR;
     double now = NAN; /* read at most once per iteration; a stale reading only delays timers */
     if (!loop->ready_head && !__atomic_load_n(&loop->stopping, __ATOMIC_RELAXED)) {
         double next = conc__timers_next(loop);
@@ -78,10 +129,11 @@ static void run_once(conc_loop_t *loop) {
             timeout = 0;
         else if (loop->sleep_hook)
             loop->sleep_hook(loop->sleep_hook_arg);
-        n = epoll_wait(loop->epfd, ev, MAX_EVENTS, timeout);
+        n = poll_wait(loop, ev, timeout);
         __atomic_store_n(&loop->sleeping, 0, __ATOMIC_SEQ_CST);
         loop->since_poll = 0;
         now = NAN;
+        if (interrupted(loop)) return -EINTR; /* fd events not taken are reported again */
     } else if (loop->nwatching > 0 && loop->since_poll >= POLL_EVERY) {
         n = epoll_wait(loop->epfd, ev, MAX_EVENTS, 0);
         loop->since_poll = 0;
@@ -90,6 +142,9 @@ static void run_once(conc_loop_t *loop) {
         if (ev[i].data.u64 == CONC__EFD_TOKEN) {
             eventfd_t v;
             eventfd_read(loop->efd, &v);
+        } else if (ev[i].data.u64 == CONC__INTR_TOKEN) {
+            eventfd_t v; /* re-arm: the count says what happened (seen at the next iteration) */
+            eventfd_read(loop->intr_fd, &v);
         } else {
             conc__io_dispatch(loop, ev[i].data.u64, ev[i].events);
         }
@@ -114,6 +169,7 @@ static void run_once(conc_loop_t *loop) {
         h = next;
     }
     loop->since_poll += ran;
+    return 0;
 }
 
 static int enter(conc_loop_t *loop) {
@@ -124,6 +180,8 @@ static int enter(conc_loop_t *loop) {
                                      __ATOMIC_RELAXED))
         return -EBUSY;
     conc__current_loop = loop;
+    loop->intr = conc__intr_here();
+    if (loop->intr || loop->intr_fd >= 0) intr_register(loop);
     return 0;
 }
 
@@ -136,10 +194,10 @@ static void leave(conc_loop_t *loop) {
 int conc_loop_run(conc_loop_t *loop) {
     int r = enter(loop);
     if (r < 0) return r;
-    do run_once(loop);
-    while (!__atomic_load_n(&loop->stopping, __ATOMIC_RELAXED));
+    do r = run_once(loop);
+    while (r == 0 && !__atomic_load_n(&loop->stopping, __ATOMIC_RELAXED));
     leave(loop);
-    return 0;
+    return r;
 }
 
 /* A stop asked before the loop runs is honoured after one iteration, as in asyncio. From another
@@ -183,8 +241,9 @@ int conc_loop_run_until_complete(conc_loop_t *loop, conc_future_t *f) {
         leave(loop);
         return r;
     }
-    do run_once(loop);
-    while (!__atomic_load_n(&loop->stopping, __ATOMIC_RELAXED));
+    int intr;
+    do intr = run_once(loop);
+    while (intr == 0 && !__atomic_load_n(&loop->stopping, __ATOMIC_RELAXED));
     if (conc_future_remove_done_callback(f, until_done, &u) == 0) {
         uint32_t v = 0;
         if (__atomic_compare_exchange_n(&u.finished, &v, 2, false, __ATOMIC_ACQ_REL,
@@ -193,5 +252,5 @@ int conc_loop_run_until_complete(conc_loop_t *loop, conc_future_t *f) {
                 conc__wait_nointr(&u.finished, 2, INFINITY, false);
     }
     leave(loop); /* also clears a stop the callback asked after the loop had stopped */
-    return conc_future_result(f, NULL);
+    return intr ? intr : conc_future_result(f, NULL);
 }
