@@ -3,4 +3,5 @@
 #define CONC_CLI_H
 int conc_cli_bound(int argc, char **argv);
 int conc_cli_vm(int argc, char **argv);
+int conc_cli_demo(int argc, char **argv);
 #endif
