@@ -3,7 +3,7 @@
  *
  * Order matters for honesty: the echo process starts first (before any thread exists), the unit
  * sizes are calibrated on this machine, then every row runs one after another so no two rows
- * compete for the CPUs. Sizes: the default run takes about 15 s on an idle 2-core machine and
+ * compete for the CPUs. Sizes: the default run takes about 10 s on an idle 2-core machine and
  * stays under 30 s when it is busy; --quick shrinks every unit about tenfold (under 5 s, figures
  * noisier). Progress goes to stderr, one updating line on a terminal, one line per step otherwise.
  * Ctrl+C stops the demo at once: SIGINT gets its default action back, and the echo process is a
@@ -82,10 +82,10 @@ int conc_cli_demo(int argc, char **argv) {
     d.t0 = conc_monotonic();
     d.tty = isatty(2);
     d.nsteps = NSTEPS;
-    d.unit = d.quick ? 0.04 : 0.4;
-    d.io_rounds = d.quick ? 25 : 150;
+    d.unit = d.quick ? 0.03 : 0.25;
+    d.io_rounds = d.quick ? 25 : 120;
     d.io_delay_us = 1000;
-    d.convoy_secs = d.quick ? 0.2 : 1.0;
+    d.convoy_secs = d.quick ? 0.2 : 0.75;
 
     char err[CONC_VM_ERRLEN];
     if (conc_vm_load("demo", demo_program, strlen(demo_program), &d.prog, err, sizeof err)) {

@@ -42,7 +42,8 @@ typedef struct {
     int step, nsteps;
     /* the work */
     conc_vm_prog_t *prog;
-    double unit;        /* seconds one CPU unit takes on one core, the target */
+    double unit;        /* CPU seconds one CPU unit takes on one core */
+    double share;       /* of a core, the calibration probes got: < 1 on a busy machine */
     int64_t vm_n;       /* countdown steps in one CPU unit */
     int64_t spin_n;     /* native spin steps that take as long as one CPU unit */
     int64_t io_rounds;  /* round trips in one IO unit */

@@ -1,6 +1,7 @@
 /* The demo's output: the table a person reads, or one JSON object for scripts and tests.
  *
- * JSON layout: {"quick", "cpus", "seconds", "jobs": {"cpu": {...}, "io": {...}}, "convoy": {...}}.
+ * JSON layout: {"quick", "cpus", "core_share" (of a core the sizing probes got: under 0.8 the CPU
+ * units were shrunk by it), "seconds", "jobs": {"cpu": {...}, "io": {...}}, "convoy": {...}}.
  * A job: "unit" (what one of its 4 units is) and "rows", a list of {"key", "label", "wall",
  * "speedup", "utilisation", "verdict" ("cpu", "io", "mixed"), "error" (null or a message)}.
  * The convoy: round trips/s "alone", "gil", "io_priority" and "cpython" (null when python3 was not
@@ -31,7 +32,7 @@ static const char *verdict_key(conc_bound_verdict_t v) {
 
 static void unit_text(const demo_t *d, int job, char *buf, size_t cap) {
     if (job == JOB_CPU)
-        snprintf(buf, cap, "a VM countdown of %lld steps (~%.2f s on one core)", (long long)d->vm_n,
+        snprintf(buf, cap, "a VM countdown of %lld steps (%.2f s of CPU)", (long long)d->vm_n,
                  d->unit);
     else
         snprintf(buf, cap, "%lld blocking round trips to an echo process that answers after %d ms",
@@ -47,9 +48,14 @@ void demo_print_table(const demo_t *d, FILE *out) {
     fprintf(out, "conc demo: Python's concurrency model, measured (%ld CPUs%s)\n\n",
             sysconf(_SC_NPROCESSORS_ONLN), d->quick ? ", --quick: small and noisy" : "");
     for (int j = 0; j < NJOBS; j++) {
-        char unit[160];
+        char unit[200];
         unit_text(d, j, unit, sizeof unit);
         fprintf(out, "%s: 4 units of %s\n", titles[j], unit);
+        if (j == JOB_CPU && d->share < 0.8)
+            fprintf(out,
+                    "  (units shrunk: the machine is busy, the sizing probe got %.0f%% of a core; "
+                    "speedups are less telling)\n",
+                    d->share * 100);
         fprintf(out, "  %-34s %9s %8s %9s  %s\n", "how", "wall", "speedup", "CPU util", "verdict");
         for (int r = 0; r < NROWS; r++) {
             const demo_row_t *row = &d->rows[j][r];
@@ -115,10 +121,10 @@ static void json_string(FILE *out, const char *s) {
 
 void demo_print_json(const demo_t *d, FILE *out) {
     static const char *keys[NJOBS] = {"cpu", "io"};
-    fprintf(out, "{\"quick\": %s, \"cpus\": %ld, \"jobs\": {", d->quick ? "true" : "false",
-            sysconf(_SC_NPROCESSORS_ONLN));
+    fprintf(out, "{\"quick\": %s, \"cpus\": %ld, \"core_share\": %.3f, \"jobs\": {",
+            d->quick ? "true" : "false", sysconf(_SC_NPROCESSORS_ONLN), num(d->share));
     for (int j = 0; j < NJOBS; j++) {
-        char unit[160];
+        char unit[200];
         unit_text(d, j, unit, sizeof unit);
         fprintf(out, "%s\"%s\": {\"unit\": ", j ? ", " : "", keys[j]);
         json_string(out, unit);
