@@ -4,8 +4,11 @@
  * With N threads each runs main at once (main takes no argument, or one: the thread's index 0..N-1),
  * so `--threads 4` on a CPU-bound program shows the GIL at work: four times the work, in about four
  * times the time. --stats prints the wall time and the GIL's counters on stderr.
- * Exit status: 0; 1 for a runtime error; 2 for a usage error or a program that does not load. */
+ * Exit status: 0; 1 for a runtime error; 2 for a usage error or a program that does not load.
+ * Ctrl+C ends the run at once (SIGINT's default action): the VM has no exceptions to raise a
+ * KeyboardInterrupt into, and a program in an endless loop must still be stoppable. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +116,7 @@ int conc_cli_vm(int argc, char **argv) {
         conc_vm_free(prog);
         return 2;
     }
+    signal(SIGINT, SIG_DFL);
     if (interval > 0) go.switch_interval = interval;
     conc_gil_t gil;
     conc_gil_init(&gil, &go);
