@@ -1,6 +1,6 @@
 # A thin wrapper over CMake. `make run` and `make test` work on a fresh machine: they install what
 # is missing first (scripts/deps.sh).
-#   make run                        build and run the conc command on sample workloads
+#   make run [DEMO=--quick]         build and run `conc demo`: the guide's experiments, measured
 #   make test [SANITIZE=address,undefined|thread]   build and run every test
 #   make bench                      benchmarks vs pthreads and CPython (bench/run)
 #   make install PREFIX=/usr/local
@@ -34,13 +34,11 @@ configure: $(BUILD)/CMakeCache.txt
 build: deps configure
 	cmake --build $(BUILD) -j $(JOBS)
 
-# Until `conc demo` exists, `make run` shows `conc bound` on two sample workloads.
+# `conc demo`: the Python guide's experiments, measured (docs/demo.md). Under 30 s on a busy
+# 2-core machine; `make run DEMO=--quick` for the 5-second version.
+DEMO ?=
 run: build
-	@echo '== a CPU-bound command: hashing 300 MB =='
-	$(BUILD)/tools/conc/conc bound -- sh -c 'head -c 300000000 /dev/zero | md5sum'
-	@echo
-	@echo '== an IO/wait-bound command: a shell loop that mostly waits =='
-	$(BUILD)/tools/conc/conc bound -- sh -c 'for i in 1 2 3 4 5; do sleep 0.1; cat /proc/self/status > /dev/null; done'
+	$(BUILD)/tools/conc/conc demo $(DEMO)
 
 test: build
 	@scripts/deps.sh test

@@ -18,6 +18,7 @@
 #include "conc/conn.h"
 #include "conc/shm.h"
 #include "conc/queue.h"
+#include "conc/net.h"
 
 #define CONC_VERSION_MAJOR 0
 #define CONC_VERSION_MINOR 1
