@@ -58,7 +58,8 @@ void conc_work_finish(conc_future_t *f, int rc, void *data, size_t len) {
     struct task_block *b = f->dtor_ctx;
     if (rc == -ECANCELED) {
         free(data);
-        conc_future_cancel(f);
+        /* a started future refuses cancel: it still ends with -ECANCELED */
+        if (!conc_future_cancel(f)) conc_future_set_error(f, -ECANCELED);
     } else if (rc < 0) {
         free(data);
         conc_future_set_error(f, rc);
