@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include "conc/conn.h"
 #include "conc/thread.h"
@@ -42,11 +43,20 @@ struct batch {
     conc_future_t **fs;
 };
 
+/* Batches sent to one worker and not fully answered, oldest first: the worker runs them in this
+ * order, so the first unanswered task of `cur` is the one it is running. At most DEPTH of them:
+ * one running and one waiting in the pipe, so a worker never idles between two batches (CPython
+ * queues one extra call the same way) while what waits can still be cancelled. */
+#define DEPTH 2
+
 struct worker {
     conc_process_t *proc;
     conc_conn_t *conn;
-    struct batch *cur;
-    uint64_t done;
+    struct batch *cur, *last;
+    unsigned inflight;
+    unsigned char *rbuf; /* the manager reads the socket in bulk and cuts frames itself */
+    size_t rlen, rcap;
+    uint64_t done, sent;
     uint32_t gen;
     bool alive, retiring, stopping, dead;
 };
@@ -175,9 +185,12 @@ static bool start_batch(struct batch *b, struct donelist *d) {
 static void dispatch_locked(struct ppool *p, struct donelist *d) {
     while (p->head) {
         struct worker *w = NULL;
-        for (unsigned i = 0; i < p->n && !w; i++)
-            if (p->w[i].alive && !p->w[i].cur && !p->w[i].retiring && !p->w[i].stopping)
-                w = &p->w[i];
+        for (unsigned i = 0; i < p->n; i++) {
+            struct worker *c = &p->w[i];
+            if (!c->alive || c->retiring || c->stopping || c->inflight >= DEPTH) continue;
+            if (p->max_tasks && c->sent >= p->max_tasks) continue;
+            if (!w || c->inflight < w->inflight) w = c;
+        }
         if (!w) return;
         struct batch *b = p->head;
         p->head = b->next;
@@ -196,7 +209,13 @@ static void dispatch_locked(struct ppool *p, struct donelist *d) {
             wake_manager(p);
             return;
         }
-        w->cur = b;
+        if (w->last)
+            w->last->next = b;
+        else
+            w->cur = b;
+        w->last = b;
+        w->inflight++;
+        w->sent += b->n;
     }
 }
 
@@ -267,23 +286,20 @@ static int start_worker(struct ppool *p, unsigned idx) {
 }
 
 /* A frame from worker w (lock held). */
-static void on_frame(struct ppool *p, struct worker *w, unsigned char *m, size_t len,
+static void on_frame(struct ppool *p, struct worker *w, const unsigned char *m, size_t len,
                      struct donelist *d) {
     struct conc__w_result h;
     if (len < sizeof h) {
-        free(m);
         w->dead = true;
         return;
     }
     memcpy(&h, m, sizeof h);
     if (h.kind == CONC__W_INIT_FAILED) {
-        free(m);
         p->broken = true;
         return;
     }
     struct batch *b = w->cur;
     if (h.kind != CONC__W_RESULT || !b || h.len != len - sizeof h) {
-        free(m);
         w->dead = true; /* a worker that says nonsense is treated as dead */
         return;
     }
@@ -295,29 +311,57 @@ static void on_frame(struct ppool *p, struct worker *w, unsigned char *m, size_t
         else
             h.rc = -ENOMEM;
     }
-    free(m);
     done_add(d, b->fs[b->answered++], h.rc, data, h.rc >= 0 ? h.len : 0);
     w->done++;
     if (b->answered == b->n) {
+        w->cur = b->next;
+        if (!w->cur) w->last = NULL;
+        w->inflight--;
         free(b);
-        w->cur = NULL;
-        if (p->max_tasks && w->done >= p->max_tasks) w->retiring = true; /* it exits by itself */
+        if (p->max_tasks && w->sent >= p->max_tasks) w->retiring = true; /* it exits by itself */
     }
 }
 
-/* Read what worker idx has sent; mark it dead at EOF. */
+/* Read what worker idx has sent - everything the socket holds, in one recv - and handle each
+ * whole frame (Connection framing: a 4-byte big-endian length; results never need the 8-byte
+ * form). A map chunk's answers arrive as many small frames; reading them one recv per header and
+ * body, as conc_conn_recv must (it never reads ahead), would cost two syscalls per task. The
+ * manager is the socket's only reader, so reading ahead is safe here. At EOF the worker is dead. */
 static void drain(struct ppool *p, unsigned idx, struct donelist *d) {
     struct worker *w = &p->w[idx];
+    int fd = conc_conn_fd(w->conn);
     for (;;) {
-        void *m;
-        size_t len;
-        int r = conc_conn_recv(w->conn, &m, &len, 0);
-        if (r == -ETIMEDOUT) return;
+        if (w->rcap - w->rlen < 4096) {
+            size_t cap = w->rcap ? w->rcap * 2 : 65536;
+            unsigned char *nb = realloc(w->rbuf, cap);
+            if (!nb) return; /* retried at the next readiness */
+            w->rbuf = nb;
+            w->rcap = cap;
+        }
+        ssize_t r = recv(fd, w->rbuf + w->rlen, w->rcap - w->rlen, MSG_DONTWAIT);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
         pthread_mutex_lock(&p->mu);
-        if (r < 0)
+        if (r <= 0) {
             w->dead = true;
-        else
-            on_frame(p, w, m, len, d);
+            pthread_mutex_unlock(&p->mu);
+            return;
+        }
+        w->rlen += (size_t)r;
+        size_t off = 0;
+        while (w->rlen - off >= 4 && !w->dead) {
+            const unsigned char *q = w->rbuf + off;
+            uint32_t n = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
+            if (n > 0x7fffffffu) {
+                w->dead = true;
+                break;
+            }
+            if (w->rlen - off - 4 < n) break;
+            on_frame(p, w, q + 4, n, d);
+            off += 4 + (size_t)n;
+        }
+        memmove(w->rbuf, w->rbuf + off, w->rlen - off);
+        w->rlen -= off;
         bool stop = w->dead;
         pthread_mutex_unlock(&p->mu);
         if (stop) return;
@@ -329,6 +373,14 @@ static void drain(struct ppool *p, unsigned idx, struct donelist *d) {
 static conc_process_t *bury_locked(struct ppool *p, struct worker *w, struct donelist *d) {
     struct batch *b = w->cur;
     if (b) {
+        /* the batches behind the running one never started: back to the queue, in order */
+        struct batch *behind = b->next;
+        if (behind) {
+            w->last->next = p->head;
+            p->head = behind;
+            if (!p->tail) p->tail = w->last;
+            b->next = NULL;
+        }
         done_add(d, b->fs[b->answered], CONC_EBROKEN, NULL, 0);
         b->answered++;
         if (b->answered < b->n && !p->broken) {
@@ -347,8 +399,12 @@ static conc_process_t *bury_locked(struct ppool *p, struct worker *w, struct don
                 done_add(d, b->fs[i], CONC_EBROKEN, NULL, 0);
         }
         free(b);
-        w->cur = NULL;
+        w->cur = w->last = NULL;
+        w->inflight = 0;
     }
+    free(w->rbuf);
+    w->rbuf = NULL;
+    w->rlen = w->rcap = 0;
     epoll_ctl(p->epfd, EPOLL_CTL_DEL, conc_conn_fd(w->conn), NULL);
     epoll_ctl(p->epfd, EPOLL_CTL_DEL, conc_process_sentinel(w->proc), NULL);
     conc_conn_close(w->conn);

@@ -9,23 +9,43 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include "conc/conn.h"
 #include "../internal/conn.h"
 #include "executor.h"
 #include "wire.h"
 
+/* One RESULT frame: the Connection header, ours, and the body in one sendmsg, without copying
+ * the body (conc_conn_send takes one buffer). The worker is the socket's only writer. A result too
+ * large for a 4-byte frame length is sent as an error instead. */
 static int send_result(conc_conn_t *c, int32_t rc, const void *data, size_t len) {
-    /* header and body in one frame, without copying the body */
+    if (len > 0x7fffffff - sizeof(struct conc__w_result)) rc = -EMSGSIZE, len = 0;
     struct conc__w_result h = {CONC__W_RESULT, rc, len};
-    if (len == 0) return conc_conn_send(c, &h, sizeof h);
-    unsigned char *buf = malloc(sizeof h + len);
-    if (!buf) return -ENOMEM;
-    memcpy(buf, &h, sizeof h);
-    memcpy(buf + sizeof h, data, len);
-    int r = conc_conn_send(c, buf, sizeof h + len);
-    free(buf);
-    return r;
+    uint32_t n = (uint32_t)(sizeof h + len);
+    unsigned char fh[4] = {(unsigned char)(n >> 24), (unsigned char)(n >> 16),
+                           (unsigned char)(n >> 8), (unsigned char)n};
+    struct iovec iov[3] = {{fh, 4}, {&h, sizeof h}, {(void *)data, len}};
+    struct msghdr mh = {.msg_iov = iov, .msg_iovlen = len ? 3 : 2};
+    int fd = conc_conn_fd(c);
+    while (mh.msg_iovlen) {
+        ssize_t r = sendmsg(fd, &mh, MSG_NOSIGNAL);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            return CONC_ECLOSED;
+        }
+        size_t k = (size_t)r;
+        while (mh.msg_iovlen && k >= mh.msg_iov->iov_len) {
+            k -= mh.msg_iov->iov_len;
+            mh.msg_iov++;
+            mh.msg_iovlen--;
+        }
+        if (mh.msg_iovlen) {
+            mh.msg_iov->iov_base = (char *)mh.msg_iov->iov_base + k;
+            mh.msg_iov->iov_len -= k;
+        }
+    }
+    return 0;
 }
 
 /* Run the tasks of one frame; returns how many ran, or a negative code if the pipe is gone. */

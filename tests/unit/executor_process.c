@@ -330,15 +330,20 @@ static void cancel_pending_at_shutdown(void **state) {
         conc__wait(word, 0, conc_monotonic() + 0.1, true);
     }
     assert_false(conc_future_cancel(busy));
-    assert_true(conc_future_cancel(queued[0]));
+    assert_true(conc_future_cancel(queued[4]));
     assert_int_equal(conc_executor_shutdown(ex, false, true), 0);
-    for (int i = 0; i < 5; i++) {
+    /* queued[0] may already wait in the worker's pipe (one task is queued ahead, as CPython's
+     * pool does): it then runs once the worker is replaced */
+    for (int i = 1; i < 5; i++) {
         assert_int_equal(conc_future_result(queued[i], NULL), -ECANCELED);
         conc_future_release(queued[i]);
     }
     kill((pid_t)pid, SIGKILL);
     assert_int_equal(result_of(busy, NULL), CONC_EBROKEN);
     conc_future_release(busy);
+    int r0 = result_of(queued[0], NULL);
+    assert_true(r0 == 0 || r0 == -ECANCELED);
+    conc_future_release(queued[0]);
     conc_executor_free(ex);
     assert_true(gone((pid_t)pid));
     conc_shm_unlink(s);
