@@ -49,6 +49,10 @@ struct result_hdr {
     uint64_t len;
 };
 
+/* A rank died: Open MPI (without ULFM) cannot finalize a job with a dead member - MPI_Finalize's
+ * fence then waits forever - so after a death nobody finalizes; the processes just exit, and
+ * mpirun reports that they did not finalize. */
+static bool lost_rank;
 static int saved_argc;
 static char **saved_argv;
 static bool static_used;
@@ -152,15 +156,18 @@ static _Noreturn void serve(MPI_Comm comm, int driver, bool spawned) {
         int len, tag;
         if (recv_any(comm, driver, &tag, &m, &len, NULL) < 0) break;
         if (tag == TAG_TASKS) run_tasks(comm, driver, m, (size_t)len);
+        if (tag == TAG_STOP && len >= 1 && ((unsigned char *)m)[0]) lost_rank = true;
         free(m);
         if (tag == TAG_STOP) break;
     }
+    if (lost_rank) exit(0);
     if (spawned) MPI_Comm_disconnect(&comm);
     MPI_Finalize();
     exit(0);
 }
 
 static void finalize_at_exit(void) {
+    if (__atomic_load_n(&lost_rank, __ATOMIC_ACQUIRE)) return;
     int fin = 0;
     MPI_Finalized(&fin);
     if (!fin) MPI_Finalize();
@@ -366,6 +373,7 @@ static void on_result(struct mworker *w, unsigned char *m, int len, struct donel
 static void on_death_locked(struct mpool *p, struct mworker *w, struct donelist *d) {
     struct batch *b = w->cur;
     w->alive = false;
+    __atomic_store_n(&lost_rank, true, __ATOMIC_RELEASE);
     if (w->pidfd >= 0) close(w->pidfd);
     w->pidfd = -1;
     if (!b) return;
@@ -440,12 +448,10 @@ static void *manager(void *arg) {
     }
     /* stop every worker still alive */
     bool clean = true;
-    for (unsigned i = 0; i < p->n; i++) {
-        if (p->w[i].alive)
-            MPI_Send(NULL, 0, MPI_BYTE, p->w[i].rank, TAG_STOP, p->comm);
-        else
-            clean = false;
-    }
+    for (unsigned i = 0; i < p->n; i++) clean = clean && p->w[i].alive;
+    unsigned char lost = !clean || __atomic_load_n(&lost_rank, __ATOMIC_ACQUIRE);
+    for (unsigned i = 0; i < p->n; i++)
+        if (p->w[i].alive) MPI_Send(&lost, 1, MPI_BYTE, p->w[i].rank, TAG_STOP, p->comm);
     pthread_mutex_unlock(&p->mu);
     if (p->spawned && clean) MPI_Comm_disconnect(&p->comm);
     return NULL;
