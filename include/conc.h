@@ -19,6 +19,7 @@
 #include "conc/shm.h"
 #include "conc/queue.h"
 #include "conc/net.h"
+#include "conc/executor.h"
 
 #define CONC_VERSION_MAJOR 0
 #define CONC_VERSION_MINOR 1

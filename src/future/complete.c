@@ -14,7 +14,9 @@
 static int complete(conc_future_t *f, uint32_t kind, void *value, int err) {
     if (!f) return -EINVAL;
     conc__flock(&f->lock);
-    if ((conc__load_rlx(&f->state) & CONC__F_KIND) != CONC__F_PENDING) {
+    uint32_t now = conc__load_rlx(&f->state);
+    if ((now & CONC__F_KIND) != CONC__F_PENDING ||
+        (kind == CONC__F_CANCELLED && (now & CONC__F_RUNNING))) {
         conc__funlock(&f->lock);
         return -EINVAL;
     }
@@ -50,6 +52,15 @@ int conc_future_set_error(conc_future_t *f, int err) {
     return complete(f, CONC__F_ERROR, NULL, err);
 }
 
+bool conc__future_set_running(conc_future_t *f) {
+    conc__flock(&f->lock);
+    bool ok = (conc__load_rlx(&f->state) & CONC__F_KIND) == CONC__F_PENDING;
+    if (ok) __atomic_fetch_or(&f->state, CONC__F_RUNNING, __ATOMIC_ACQ_REL);
+    conc__funlock(&f->lock);
+    return ok;
+}
+
+/* A future an executor is running cannot be cancelled (concurrent.futures.Future.cancel). */
 bool conc_future_cancel(conc_future_t *f) {
     return complete(f, CONC__F_CANCELLED, NULL, -ECANCELED) == 0;
 }

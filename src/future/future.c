@@ -24,6 +24,7 @@ void conc_future_release(conc_future_t *f) {
         next = c->next;
         free(c);
     }
+    if (f->dtor) f->dtor(conc__fkind(f) == CONC__F_RESULT ? f->value : NULL, f->dtor_ctx);
     free(f);
 }
 

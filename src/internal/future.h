@@ -22,6 +22,7 @@ enum {
     CONC__F_CANCELLED = 3,
     CONC__F_KIND = 3,    /* mask of the outcome bits */
     CONC__F_WAITERS = 4, /* a thread sleeps in conc_future_wait: the completer must wake it */
+    CONC__F_RUNNING = 8, /* an executor started its work: cancel fails (concurrent.futures) */
 };
 
 struct conc__fcb {
@@ -41,7 +42,21 @@ struct conc_future {
      * empty, so the order stays FIFO whatever is removed. */
     struct conc__fcb first; /* fn == NULL: empty */
     struct conc__fcb *head, *tail;
+    /* Run when the last reference goes (executors: the result bytes the future owns). */
+    void (*dtor)(void *value, void *ctx);
+    void *dtor_ctx;
 };
+
+/* Executors: the future owns what it holds; dtor(value, ctx) runs at the last release, whatever
+ * the outcome (value is NULL unless it completed with a result). Set before the future is shared. */
+static inline void conc__future_set_dtor(conc_future_t *f, void (*dtor)(void *, void *),
+                                         void *ctx) {
+    f->dtor = dtor;
+    f->dtor_ctx = ctx;
+}
+/* concurrent.futures' set_running_or_notify_cancel: false if the future was cancelled (or is
+ * done), else marks it running so that conc_future_cancel fails from now on. */
+CONC_HIDDEN bool conc__future_set_running(conc_future_t *f);
 
 static inline void conc__flock(uint32_t *l) {
     uint32_t c = 0;

@@ -46,7 +46,7 @@ struct conc__loop_hook {
     struct conc__loop_hook *next;
 };
 
-enum { CONC__LOOP_SLOT_TASK, CONC__LOOP_SLOT_IO, CONC__LOOP_NSLOTS };
+enum { CONC__LOOP_SLOT_TASK, CONC__LOOP_SLOT_IO, CONC__LOOP_SLOT_EXEC, CONC__LOOP_NSLOTS };
 
 struct conc_loop {
     /* shared with other threads */

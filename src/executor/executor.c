@@ -1,0 +1,202 @@
+/* The executor interface: what every pool shares - closing, copying arguments, the futures and the
+ * bytes they own, map's chunks - in front of a backend (thread.c, process.c, conc-mpi) that only
+ * runs tasks.
+ *
+ * One allocation per task holds the copied argument and the result's conc_bytes_t; it hangs off
+ * the future as its destructor context, so it lives exactly as long as somebody can read the
+ * result. The backend holds a reference to each future it was given until conc_work_finish, so a
+ * caller may release a future it no longer wants while its work still runs.
+ *
+ * Submits and shutdown do not share a lock: a submit announces itself in `entering` and then checks
+ * `closed`; shutdown sets `closed` and waits for `entering` to drain. Either the submit sees the
+ * flag, or shutdown sees the submit and waits for it to have reached the backend (which then
+ * cancels or runs it, as concurrent.futures' shutdown lock guarantees). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <math.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include "conc/executor.h"
+#include "../internal/future.h"
+#include "executor.h"
+
+struct task_block {
+    conc_bytes_t result;
+    conc_bytes_t arg;
+    unsigned char data[];
+};
+
+static void block_dtor(void *value, void *ctx) {
+    struct task_block *b = ctx;
+    if (value) free(b->result.data);
+    free(b);
+}
+
+conc_future_t *conc__work_future(const void *arg, size_t len, conc_bytes_t *copy) {
+    struct task_block *b = malloc(sizeof *b + len);
+    if (!b) return NULL;
+    conc_future_t *f = conc_future_new();
+    if (!f) {
+        free(b);
+        return NULL;
+    }
+    b->result = (conc_bytes_t){NULL, 0};
+    if (len) memcpy(b->data, arg, len);
+    b->arg = (conc_bytes_t){b->data, len};
+    *copy = b->arg;
+    conc__future_set_dtor(f, block_dtor, b);
+    conc_future_retain(f); /* the backend's reference, dropped by conc_work_finish */
+    return f;
+}
+
+bool conc_work_start(conc_future_t *f) {
+    return conc__future_set_running(f);
+}
+
+void conc_work_finish(conc_future_t *f, int rc, void *data, size_t len) {
+    struct task_block *b = f->dtor_ctx;
+    if (rc == -ECANCELED) {
+        free(data);
+        /* a started future refuses cancel: it still ends with -ECANCELED */
+        if (!conc_future_cancel(f)) conc_future_set_error(f, -ECANCELED);
+    } else if (rc < 0) {
+        free(data);
+        conc_future_set_error(f, rc);
+    } else {
+        b->result = (conc_bytes_t){data, len};
+        if (conc_future_set_result(f, &b->result) < 0) {
+            free(data);
+            b->result = (conc_bytes_t){NULL, 0};
+        }
+    }
+    conc_future_release(f);
+}
+
+int conc_executor_new(conc_executor_t **ex, const conc_executor_ops_t *ops, void *impl) {
+    if (!ex || !ops || !ops->submit || !ops->shutdown) return -EINVAL;
+    conc_executor_t *e = calloc(1, sizeof *e);
+    if (!e) return -ENOMEM;
+    e->ops = ops;
+    e->impl = impl;
+    *ex = e;
+    return 0;
+}
+
+static int enter(conc_executor_t *ex) {
+    conc__add(&ex->entering, 1);
+    if (conc__load(&ex->closed)) {
+        conc__sub(&ex->entering, 1);
+        return CONC_ECLOSED;
+    }
+    return 0;
+}
+
+static void leave(conc_executor_t *ex) {
+    conc__sub(&ex->entering, 1);
+}
+
+/* Undo futures made but not handed to the backend. */
+static void drop(conc_future_t **fs, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        conc_future_release(fs[i]); /* the backend's */
+        conc_future_release(fs[i]); /* the caller's */
+        fs[i] = NULL;
+    }
+}
+
+static int make(const conc_bytes_t *args, size_t n, conc_future_t **fs, conc_bytes_t *copies) {
+    for (size_t i = 0; i < n; i++) {
+        if (!args[i].data && args[i].len) {
+            drop(fs, i);
+            return -EINVAL;
+        }
+        fs[i] = conc__work_future(args[i].data, args[i].len, &copies[i]);
+        if (!fs[i]) {
+            drop(fs, i);
+            return -ENOMEM;
+        }
+    }
+    return 0;
+}
+
+static int name_of(conc_executor_t *ex, conc_work_fn fn, const char **name) {
+    *name = NULL;
+    if (!ex->ops->by_name) return 0;
+    *name = conc_work_name(fn);
+    return *name ? 0 : -ENOENT;
+}
+
+int conc_executor_submit(conc_executor_t *ex, conc_work_fn fn, const void *arg, size_t len,
+                         conc_future_t **f) {
+    if (!ex || !fn || !f || (!arg && len)) return -EINVAL;
+    *f = NULL;
+    const char *name;
+    int r = name_of(ex, fn, &name);
+    if (r < 0) return r;
+    if ((r = enter(ex)) < 0) return r;
+    conc_bytes_t a = {(void *)arg, len}, copy;
+    conc_future_t *fut;
+    r = make(&a, 1, &fut, &copy);
+    if (r == 0) {
+        r = ex->ops->submit(ex->impl, fn, name, &copy, 1, &fut);
+        if (r < 0)
+            drop(&fut, 1);
+        else
+            *f = fut;
+    }
+    leave(ex);
+    return r;
+}
+
+int conc_executor_map(conc_executor_t *ex, conc_work_fn fn, const conc_bytes_t *args, size_t n,
+                      size_t chunksize, conc_future_t **fs) {
+    if (!ex || !fn || (n && (!args || !fs))) return -EINVAL;
+    const char *name;
+    int r = name_of(ex, fn, &name);
+    if (r < 0) return r;
+    if (n == 0) return conc__load(&ex->closed) ? CONC_ECLOSED : 0;
+    conc_bytes_t *copies = malloc(n * sizeof *copies);
+    if (!copies) return -ENOMEM;
+    if ((r = enter(ex)) < 0) {
+        free(copies);
+        return r;
+    }
+    r = make(args, n, fs, copies);
+    if (r == 0) {
+        /* A thread pool takes each argument as its own task: chunks would only delay results. */
+        size_t step = !name || chunksize <= 1 ? (name ? 1 : n) : chunksize;
+        for (size_t i = 0; i < n; i += step) {
+            size_t k = n - i < step ? n - i : step;
+            r = ex->ops->submit(ex->impl, fn, name, copies + i, k, fs + i);
+            if (r < 0) {
+                for (size_t j = 0; j < i; j++) {
+                    conc_future_cancel(fs[j]);
+                    conc_future_release(fs[j]);
+                    fs[j] = NULL;
+                }
+                drop(fs + i, n - i);
+                break;
+            }
+        }
+    }
+    leave(ex);
+    free(copies);
+    return r;
+}
+
+int conc_executor_shutdown(conc_executor_t *ex, bool wait, bool cancel_futures) {
+    if (!ex) return -EINVAL;
+    conc__store(&ex->closed, 1);
+    while (conc__load(&ex->entering))
+        sched_yield(); /* a submit is between its check and the
+                                                         backend: a few instructions */
+    return ex->ops->shutdown(ex->impl, wait, cancel_futures);
+}
+
+void conc_executor_free(conc_executor_t *ex) {
+    if (!ex) return;
+    conc_executor_shutdown(ex, true, false);
+    if (ex->ops->free) ex->ops->free(ex->impl);
+    free(ex);
+}

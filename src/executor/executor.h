@@ -1,0 +1,26 @@
+/* What the files of src/executor share: the executor object and the internal thread-pool calls
+ * the loop's to_thread/run_in_executor use. */
+#ifndef CONC_EXECUTOR_EXECUTOR_H
+#define CONC_EXECUTOR_EXECUTOR_H
+
+#include <stdint.h>
+#include "conc/executor.h"
+#include "../internal/base.h"
+
+struct conc_executor {
+    const conc_executor_ops_t *ops;
+    void *impl;
+    uint32_t closed;   /* atomic: shutdown began */
+    uint32_t entering; /* atomic: submits between their closed check and the backend */
+};
+
+/* A fresh pending future owning a copy of arg (in *copy), with one extra reference for the
+ * backend. NULL on ENOMEM. */
+CONC_HIDDEN conc_future_t *conc__work_future(const void *arg, size_t len, conc_bytes_t *copy);
+
+/* Thread pool: run fn(arg) and complete f with its return value as the result (no bytes). */
+CONC_HIDDEN int conc__thread_pool_call(conc_executor_t *ex, void *(*fn)(void *), void *arg,
+                                       conc_future_t **f);
+CONC_HIDDEN unsigned conc__default_workers(void); /* min(32, cores + 4) */
+
+#endif

@@ -1,0 +1,626 @@
+/* The process pool: ProcessPoolExecutor, minus its two known failure modes.
+ *
+ * Each worker is a daemon process (any start method) serving one duplex Pipe (worker.c). A worker
+ * runs one batch at a time - a single task, or a map chunk - and answers each task as it finishes.
+ * A submit hands its batch straight to an idle worker (no queue thread on the way out); a manager
+ * thread watches every worker's Pipe and sentinel in one epoll set, completes futures, gives a
+ * worker that answered its last task the next queued batch, and replaces workers.
+ *
+ * A worker that dies (SIGKILL, a crashing work function, anything) is seen through its sentinel
+ * or the end of its Pipe. The task it was running - the first one of its batch not yet answered -
+ * fails with CONC_EBROKEN; the rest of the batch goes back to the front of the queue; a new worker
+ * takes the dead one's place. Nothing else is affected: CPython's Pool hangs here (bpo-22393) and
+ * ProcessPoolExecutor fails every pending future (BrokenProcessPool). Only an initializer that
+ * fails breaks the pool, as in CPython, since every replacement would fail the same way.
+ *
+ * Futures are completed outside the pool's lock (their callbacks may submit again): what is
+ * decided under the lock is collected in a `done` list and finished after unlocking.
+ *
+ * Shutdown: no new work; queued work still runs unless cancel_futures; each worker gets STOP once
+ * it is idle and nothing is queued, and the manager leaves when every worker has been reaped - so
+ * a waiting shutdown leaves no worker process behind. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "conc/conn.h"
+#include "conc/thread.h"
+#include "executor.h"
+#include "wire.h"
+
+struct batch {
+    struct batch *next;
+    const char *name;
+    size_t n, answered;
+    bool started;
+    conc_bytes_t *args;
+    conc_future_t **fs;
+};
+
+/* Batches sent to one worker and not fully answered, oldest first: the worker runs them in this
+ * order, so the first unanswered task of `cur` is the one it is running. At most DEPTH of them:
+ * one running and one waiting in the pipe, so a worker never idles between two batches (CPython
+ * queues one extra call the same way) while what waits can still be cancelled. */
+#define DEPTH 2
+
+struct worker {
+    conc_process_t *proc;
+    conc_conn_t *conn;
+    struct batch *cur, *last;
+    unsigned inflight;
+    unsigned char *rbuf; /* the manager reads the socket in bulk and cuts frames itself */
+    size_t rlen, rcap;
+    uint64_t done, sent;
+    uint32_t gen;
+    bool alive, retiring, stopping, dead;
+};
+
+struct done {
+    conc_future_t *f;
+    int rc;
+    void *data;
+    size_t len;
+};
+
+struct donelist {
+    struct done *v;
+    size_t n, cap;
+};
+
+struct ppool {
+    pthread_mutex_t mu;
+    unsigned n;
+    struct worker *w;
+    struct batch *head, *tail;
+    bool closing, broken, manager_joined;
+    uint32_t max_tasks;
+    int method;
+    char *init;
+    int epfd, efd;
+    conc_thread_t *manager;
+    uint32_t refs;
+};
+
+static void pool_unref(struct ppool *p) {
+    if (conc__sub(&p->refs, 1)) return;
+    if (p->epfd >= 0) close(p->epfd);
+    if (p->efd >= 0) close(p->efd);
+    pthread_mutex_destroy(&p->mu);
+    free(p->init);
+    free(p->w);
+    free(p);
+}
+
+static void done_add(struct donelist *d, conc_future_t *f, int rc, void *data, size_t len) {
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 16;
+        struct done *v = realloc(d->v, cap * sizeof *v);
+        if (!v) {
+            /* no room to defer it: finish now (callbacks under the lock, but nothing is lost) */
+            conc_work_finish(f, rc, data, len);
+            return;
+        }
+        d->v = v;
+        d->cap = cap;
+    }
+    d->v[d->n++] = (struct done){f, rc, data, len};
+}
+
+static void done_flush(struct donelist *d) {
+    for (size_t i = 0; i < d->n; i++)
+        conc_work_finish(d->v[i].f, d->v[i].rc, d->v[i].data, d->v[i].len);
+    free(d->v);
+    *d = (struct donelist){0};
+}
+
+static struct batch *batch_new(const char *name, const conc_bytes_t *args, size_t n,
+                               conc_future_t *const *fs) {
+    struct batch *b = malloc(sizeof *b + n * (sizeof *b->args + sizeof *b->fs));
+    if (!b) return NULL;
+    *b = (struct batch){.name = name, .n = n};
+    b->args = (conc_bytes_t *)(b + 1);
+    b->fs = (conc_future_t **)(b->args + n);
+    memcpy(b->args, args, n * sizeof *args);
+    memcpy(b->fs, fs, n * sizeof *fs);
+    return b;
+}
+
+static void fail_batch(struct batch *b, size_t from, int err, struct donelist *d) {
+    for (size_t i = from; i < b->n; i++) done_add(d, b->fs[i], err, NULL, 0);
+    free(b);
+}
+
+static void wake_manager(struct ppool *p) {
+    uint64_t one = 1;
+    ssize_t r = write(p->efd, &one, sizeof one);
+    (void)r;
+}
+
+/* The TASKS frame of a batch's unanswered tasks. */
+static int send_batch(struct worker *w, struct batch *b) {
+    size_t nlen = strlen(b->name), total = sizeof(struct conc__w_tasks) + nlen;
+    for (size_t i = 0; i < b->n; i++) total += sizeof(uint64_t) + b->args[i].len;
+    unsigned char *m = malloc(total), *q = m;
+    if (!m) return -ENOMEM;
+    struct conc__w_tasks h = {CONC__W_TASKS, (uint32_t)b->n, (uint32_t)nlen, 0};
+    memcpy(q, &h, sizeof h);
+    q += sizeof h;
+    memcpy(q, b->name, nlen);
+    q += nlen;
+    for (size_t i = 0; i < b->n; i++) {
+        uint64_t len = b->args[i].len;
+        memcpy(q, &len, sizeof len);
+        q += sizeof len;
+        if (len) memcpy(q, b->args[i].data, len);
+        q += len;
+    }
+    int r = conc_conn_send(w->conn, m, total);
+    free(m);
+    return r;
+}
+
+/* Mark a batch's futures running; the cancelled ones leave it. false: nothing is left. */
+static bool start_batch(struct batch *b, struct donelist *d) {
+    if (b->started) return b->n > 0;
+    size_t k = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        if (conc_work_start(b->fs[i])) {
+            b->fs[k] = b->fs[i];
+            b->args[k++] = b->args[i];
+        } else {
+            done_add(d, b->fs[i], -ECANCELED, NULL, 0);
+        }
+    }
+    b->n = k;
+    b->started = true;
+    return k > 0;
+}
+
+static void dispatch_locked(struct ppool *p, struct donelist *d) {
+    while (p->head) {
+        struct worker *w = NULL;
+        for (unsigned i = 0; i < p->n; i++) {
+            struct worker *c = &p->w[i];
+            if (!c->alive || c->retiring || c->stopping || c->inflight >= DEPTH) continue;
+            if (p->max_tasks && c->sent >= p->max_tasks) continue;
+            if (!w || c->inflight < w->inflight) w = c;
+        }
+        if (!w) return;
+        struct batch *b = p->head;
+        p->head = b->next;
+        if (!p->head) p->tail = NULL;
+        b->next = NULL;
+        if (!start_batch(b, d)) {
+            free(b);
+            continue;
+        }
+        if (send_batch(w, b) < 0) {
+            /* the worker is gone (or no memory): the manager will see it; the batch waits */
+            w->retiring = true;
+            b->next = p->head;
+            p->head = b;
+            if (!p->tail) p->tail = b;
+            wake_manager(p);
+            return;
+        }
+        if (w->last)
+            w->last->next = b;
+        else
+            w->cur = b;
+        w->last = b;
+        w->inflight++;
+        w->sent += b->n;
+    }
+}
+
+static int pp_submit(void *impl, conc_work_fn fn, const char *name, const conc_bytes_t *args,
+                     size_t n, conc_future_t *const *fs) {
+    (void)fn;
+    struct ppool *p = impl;
+    struct batch *b = batch_new(name, args, n, fs);
+    if (!b) return -ENOMEM;
+    struct donelist d = {0};
+    pthread_mutex_lock(&p->mu);
+    if (p->broken) {
+        pthread_mutex_unlock(&p->mu);
+        free(b);
+        return CONC_EBROKEN;
+    }
+    if (p->tail)
+        p->tail->next = b;
+    else
+        p->head = b;
+    p->tail = b;
+    dispatch_locked(p, &d);
+    pthread_mutex_unlock(&p->mu);
+    done_flush(&d);
+    return 0;
+}
+
+/* ---- the manager thread ---- */
+
+#define EV(idx, gen, sentinel) ((uint64_t)(gen) << 32 | (uint64_t)(idx) << 1 | (sentinel))
+
+static int start_worker(struct ppool *p, unsigned idx) {
+    struct worker *w = &p->w[idx];
+    conc_conn_t *mine, *theirs;
+    int r = conc_pipe(&mine, &theirs, true);
+    if (r < 0) return r;
+    size_t ilen = p->init ? strlen(p->init) : 0;
+    unsigned char arg[4 + 256];
+    memcpy(arg, &p->max_tasks, 4);
+    if (ilen) memcpy(arg + 4, p->init, ilen);
+    conc_obj_t pass = CONC_OBJ_CONN(theirs);
+    conc_process_opts_t o = {
+        .method = (conc_start_method_t)p->method, .daemon = true, .pass = &pass, .n_pass = 1};
+    conc_process_t *proc;
+    r = conc_process_start(&proc, CONC__POOL_TARGET, arg, 4 + ilen, &o);
+    conc_conn_close(theirs);
+    if (r < 0) {
+        conc_conn_close(mine);
+        return r;
+    }
+    uint32_t gen = w->gen + 1;
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = EV(idx, gen, 0)};
+    struct epoll_event es = {.events = EPOLLIN, .data.u64 = EV(idx, gen, 1)};
+    if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, conc_conn_fd(mine), &ev) < 0 ||
+        epoll_ctl(p->epfd, EPOLL_CTL_ADD, conc_process_sentinel(proc), &es) < 0) {
+        r = -errno;
+        epoll_ctl(p->epfd, EPOLL_CTL_DEL, conc_conn_fd(mine), NULL);
+        conc_process_kill(proc);
+        conc_process_join(proc, CONC_FOREVER);
+        conc_process_free(proc);
+        conc_conn_close(mine);
+        return r;
+    }
+    pthread_mutex_lock(&p->mu);
+    *w = (struct worker){.proc = proc, .conn = mine, .gen = gen, .alive = true};
+    pthread_mutex_unlock(&p->mu);
+    return 0;
+}
+
+/* A frame from worker w (lock held). */
+static void on_frame(struct ppool *p, struct worker *w, const unsigned char *m, size_t len,
+                     struct donelist *d) {
+    struct conc__w_result h;
+    if (len < sizeof h) {
+        w->dead = true;
+        return;
+    }
+    memcpy(&h, m, sizeof h);
+    if (h.kind == CONC__W_INIT_FAILED) {
+        p->broken = true;
+        return;
+    }
+    struct batch *b = w->cur;
+    if (h.kind != CONC__W_RESULT || !b || h.len != len - sizeof h) {
+        w->dead = true; /* a worker that says nonsense is treated as dead */
+        return;
+    }
+    void *data = NULL;
+    if (h.len && h.rc >= 0) {
+        data = malloc(h.len);
+        if (data)
+            memcpy(data, m + sizeof h, h.len);
+        else
+            h.rc = -ENOMEM;
+    }
+    done_add(d, b->fs[b->answered++], h.rc, data, h.rc >= 0 ? h.len : 0);
+    w->done++;
+    if (b->answered == b->n) {
+        w->cur = b->next;
+        if (!w->cur) w->last = NULL;
+        w->inflight--;
+        free(b);
+        if (p->max_tasks && w->sent >= p->max_tasks) w->retiring = true; /* it exits by itself */
+    }
+}
+
+/* Read what worker idx has sent - everything the socket holds, in one recv - and handle each
+ * whole frame (Connection framing: a 4-byte big-endian length; results never need the 8-byte
+ * form). A map chunk's answers arrive as many small frames; reading them one recv per header and
+ * body, as conc_conn_recv must (it never reads ahead), would cost two syscalls per task. The
+ * manager is the socket's only reader, so reading ahead is safe here. At EOF the worker is dead. */
+static void drain(struct ppool *p, unsigned idx, struct donelist *d) {
+    struct worker *w = &p->w[idx];
+    int fd = conc_conn_fd(w->conn);
+    for (;;) {
+        if (w->rcap - w->rlen < 4096) {
+            size_t cap = w->rcap ? w->rcap * 2 : 65536;
+            unsigned char *nb = realloc(w->rbuf, cap);
+            if (!nb) return; /* retried at the next readiness */
+            w->rbuf = nb;
+            w->rcap = cap;
+        }
+        ssize_t r = recv(fd, w->rbuf + w->rlen, w->rcap - w->rlen, MSG_DONTWAIT);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+        pthread_mutex_lock(&p->mu);
+        if (r <= 0) {
+            w->dead = true;
+            pthread_mutex_unlock(&p->mu);
+            return;
+        }
+        w->rlen += (size_t)r;
+        size_t off = 0;
+        while (w->rlen - off >= 4 && !w->dead) {
+            const unsigned char *q = w->rbuf + off;
+            uint32_t n = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
+            if (n > 0x7fffffffu) {
+                w->dead = true;
+                break;
+            }
+            if (w->rlen - off - 4 < n) break;
+            on_frame(p, w, q + 4, n, d);
+            off += 4 + (size_t)n;
+        }
+        memmove(w->rbuf, w->rbuf + off, w->rlen - off);
+        w->rlen -= off;
+        bool stop = w->dead;
+        pthread_mutex_unlock(&p->mu);
+        if (stop) return;
+    }
+}
+
+/* Lock held: take a dead worker out; its running task fails, the rest of its batch is queued
+ * again at the front. Returns the process to reap. */
+static conc_process_t *bury_locked(struct ppool *p, struct worker *w, struct donelist *d) {
+    struct batch *b = w->cur;
+    if (b) {
+        /* the batches behind the running one never started: back to the queue, in order */
+        struct batch *behind = b->next;
+        if (behind) {
+            w->last->next = p->head;
+            p->head = behind;
+            if (!p->tail) p->tail = w->last;
+            b->next = NULL;
+        }
+        done_add(d, b->fs[b->answered], CONC_EBROKEN, NULL, 0);
+        b->answered++;
+        if (b->answered < b->n && !p->broken) {
+            struct batch *rest =
+                batch_new(b->name, b->args + b->answered, b->n - b->answered, b->fs + b->answered);
+            if (rest) {
+                rest->started = true;
+                rest->next = p->head;
+                p->head = rest;
+                if (!p->tail) p->tail = rest;
+            } else {
+                for (size_t i = b->answered; i < b->n; i++) done_add(d, b->fs[i], -ENOMEM, NULL, 0);
+            }
+        } else {
+            for (size_t i = b->answered; i < b->n; i++)
+                done_add(d, b->fs[i], CONC_EBROKEN, NULL, 0);
+        }
+        free(b);
+        w->cur = w->last = NULL;
+        w->inflight = 0;
+    }
+    free(w->rbuf);
+    w->rbuf = NULL;
+    w->rlen = w->rcap = 0;
+    epoll_ctl(p->epfd, EPOLL_CTL_DEL, conc_conn_fd(w->conn), NULL);
+    epoll_ctl(p->epfd, EPOLL_CTL_DEL, conc_process_sentinel(w->proc), NULL);
+    conc_conn_close(w->conn);
+    conc_process_t *proc = w->proc;
+    w->conn = NULL;
+    w->proc = NULL;
+    w->alive = w->dead = w->retiring = w->stopping = false;
+    return proc;
+}
+
+static void reap(conc_process_t *proc) {
+    /* It has exited or is about to (its pipe ended); a worker that closed its pipe but lingers
+     * gets a SIGKILL after a grace period, so a pool never waits forever on one. */
+    if (conc_process_join(proc, 5) == -ETIMEDOUT) {
+        conc_process_kill(proc);
+        conc_process_join(proc, CONC_FOREVER);
+    }
+    conc_process_free(proc);
+}
+
+static void *manager(void *arg) {
+    struct ppool *p = arg;
+    struct epoll_event evs[32];
+    for (;;) {
+        struct donelist d = {0};
+        int n = epoll_wait(p->epfd, evs, 32, -1);
+        for (int i = 0; i < n; i++) {
+            uint64_t u = evs[i].data.u64;
+            if (u == UINT64_MAX) {
+                uint64_t v;
+                ssize_t r = read(p->efd, &v, sizeof v);
+                (void)r;
+                continue;
+            }
+            unsigned idx = (unsigned)(u & 0xffffffffu) >> 1;
+            uint32_t gen = (uint32_t)(u >> 32);
+            pthread_mutex_lock(&p->mu);
+            bool current = p->w[idx].alive && p->w[idx].gen == gen;
+            pthread_mutex_unlock(&p->mu);
+            if (!current) continue;
+            drain(p, idx, &d);
+            if (u & 1) {
+                pthread_mutex_lock(&p->mu);
+                p->w[idx].dead = true; /* the process ended: what it sent was read above */
+                pthread_mutex_unlock(&p->mu);
+            }
+        }
+        /* Deaths, the queue, stops, replacements. */
+        conc_process_t *gone[64];
+        size_t ngone = 0;
+        unsigned need[64];
+        size_t nneed = 0;
+        pthread_mutex_lock(&p->mu);
+        for (unsigned i = 0; i < p->n; i++)
+            if (p->w[i].alive && p->w[i].dead && ngone < 64)
+                gone[ngone++] = bury_locked(p, &p->w[i], &d);
+        if (p->broken) {
+            while (p->head) {
+                struct batch *b = p->head;
+                p->head = b->next;
+                fail_batch(b, 0, CONC_EBROKEN, &d);
+            }
+            p->tail = NULL;
+        }
+        dispatch_locked(p, &d);
+        bool alive = false;
+        for (unsigned i = 0; i < p->n; i++) {
+            struct worker *w = &p->w[i];
+            if (p->closing && w->alive && !w->cur && !w->stopping && !p->head) {
+                struct conc__w_result stop = {CONC__W_STOP, 0, 0};
+                conc_conn_send(w->conn, &stop, sizeof stop);
+                w->stopping = true;
+            }
+            if (w->alive) alive = true;
+            if (!w->alive && !p->broken && (!p->closing || p->head) && nneed < 64)
+                need[nneed++] = i;
+        }
+        bool leave = p->closing && !alive && (!p->head || p->broken);
+        pthread_mutex_unlock(&p->mu);
+        done_flush(&d);
+        for (size_t i = 0; i < ngone; i++) reap(gone[i]);
+        for (size_t i = 0; i < nneed; i++) {
+            int r = start_worker(p, need[i]);
+            if (r < 0) {
+                /* cannot start a worker: fail what is queued rather than wait forever */
+                pthread_mutex_lock(&p->mu);
+                bool any = false;
+                for (unsigned k = 0; k < p->n; k++) any = any || p->w[k].alive;
+                if (!any) p->broken = true;
+                pthread_mutex_unlock(&p->mu);
+                wake_manager(p);
+            }
+        }
+        if (nneed) {
+            pthread_mutex_lock(&p->mu);
+            dispatch_locked(p, &d);
+            pthread_mutex_unlock(&p->mu);
+            done_flush(&d);
+        }
+        if (leave) break;
+    }
+    pool_unref(p);
+    return NULL;
+}
+
+static int pp_shutdown(void *impl, bool wait, bool cancel_futures) {
+    struct ppool *p = impl;
+    struct donelist d = {0};
+    pthread_mutex_lock(&p->mu);
+    p->closing = true;
+    if (cancel_futures) {
+        while (p->head) {
+            struct batch *b = p->head;
+            p->head = b->next;
+            fail_batch(b, 0, -ECANCELED, &d);
+        }
+        p->tail = NULL;
+    }
+    conc_thread_t *m = NULL;
+    if (wait && !p->manager_joined) {
+        m = p->manager;
+        p->manager_joined = true;
+    }
+    pthread_mutex_unlock(&p->mu);
+    done_flush(&d);
+    wake_manager(p);
+    if (!m) return 0;
+    int r;
+    while ((r = conc_thread_join(m, CONC_FOREVER, NULL)) == -EINTR) {
+    }
+    conc_thread_release(m);
+    return r == -EDEADLK ? 0 : r;
+}
+
+static void pp_free(void *impl) {
+    struct ppool *p = impl;
+    if (!p->manager_joined && p->manager) conc_thread_release(p->manager);
+    pool_unref(p);
+}
+
+__attribute__((constructor)) static void process_pool_init(void) {
+    conc_target_register(CONC__POOL_TARGET, conc__pool_worker);
+}
+
+static const conc_executor_ops_t process_ops = {
+    .submit = pp_submit, .shutdown = pp_shutdown, .free = pp_free, .by_name = true};
+
+int conc_process_pool_new(conc_executor_t **ex, unsigned workers, const conc_pool_opts_t *opts) {
+    if (!ex) return -EINVAL;
+    *ex = NULL;
+    static const conc_pool_opts_t none;
+    if (!opts) opts = &none;
+    if (opts->initializer && (strlen(opts->initializer) > 255 || !*opts->initializer))
+        return -EINVAL;
+    if (workers == 0) {
+        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        workers = c > 0 ? (unsigned)c : 1;
+    }
+    if (workers > 1024) return -EINVAL;
+    struct ppool *p = calloc(1, sizeof *p);
+    if (!p) return -ENOMEM;
+    p->epfd = p->efd = -1;
+    p->refs = 1;
+    pthread_mutex_init(&p->mu, NULL);
+    p->n = workers;
+    p->max_tasks = opts->max_tasks_per_child;
+    p->method = opts->method;
+    int r = -ENOMEM;
+    p->w = calloc(workers, sizeof *p->w);
+    if (!p->w) goto fail;
+    if (opts->initializer && !(p->init = strdup(opts->initializer))) goto fail;
+    p->epfd = epoll_create1(EPOLL_CLOEXEC);
+    p->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (p->epfd < 0 || p->efd < 0) {
+        r = -errno;
+        goto fail;
+    }
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = UINT64_MAX};
+    if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->efd, &ev) < 0) {
+        r = -errno;
+        goto fail;
+    }
+    for (unsigned i = 0; i < workers; i++) {
+        if ((r = start_worker(p, i)) < 0) {
+            for (unsigned k = 0; k < i; k++) {
+                conc_process_kill(p->w[k].proc);
+                conc_process_join(p->w[k].proc, CONC_FOREVER);
+                conc_process_free(p->w[k].proc);
+                conc_conn_close(p->w[k].conn);
+            }
+            goto fail;
+        }
+    }
+    char name[48];
+    static uint32_t counter;
+    snprintf(name, sizeof name, "ProcessPoolManager-%u",
+             __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
+    conc_thread_opts_t to = {.name = name, .daemon = true};
+    p->refs = 2;
+    if ((r = conc_thread_start(&p->manager, manager, p, &to)) < 0) {
+        p->refs = 1;
+        pp_shutdown(p, false, true);
+        for (unsigned k = 0; k < workers; k++) {
+            conc_process_kill(p->w[k].proc);
+            conc_process_join(p->w[k].proc, CONC_FOREVER);
+            conc_process_free(p->w[k].proc);
+            conc_conn_close(p->w[k].conn);
+        }
+        goto fail;
+    }
+    if ((r = conc_executor_new(ex, &process_ops, p)) < 0) {
+        pp_shutdown(p, true, true);
+        pp_free(p);
+    }
+    return r;
+fail:
+    pool_unref(p);
+    return r;
+}
