@@ -17,6 +17,7 @@
 #include "conc/process.h"
 #include "conc/conn.h"
 #include "conc/shm.h"
+#include "conc/manager.h"
 
 #define CONC_VERSION_MAJOR 0
 #define CONC_VERSION_MINOR 1
