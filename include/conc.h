@@ -20,6 +20,7 @@
 #include "conc/queue.h"
 #include "conc/net.h"
 #include "conc/executor.h"
+#include "conc/manager.h"
 
 #define CONC_VERSION_MAJOR 0
 #define CONC_VERSION_MINOR 1

@@ -5,7 +5,8 @@ set -euo pipefail
 # `deps.sh test` adds what only the test suite needs: an aarch64 cross compiler and qemu-user, so
 # the aarch64 context switch is built and run too; Open MPI, so the MPI pool (conc-mpi) is built
 # and its tests run under mpirun.
-want=(cmake make gcc pkg-config libcmocka-dev python3 libuv1-dev clang-format)
+want=(cmake make gcc pkg-config libcmocka-dev python3 libuv1-dev clang-format
+    libsodium-dev libmsgpuck-dev)
 if [ "${1:-}" = test ]; then
     want+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libopenmpi-dev openmpi-bin)
 fi

@@ -1,0 +1,263 @@
+/* The client handle: connect and authenticate, then round trips that several threads share.
+ *
+ * Threads share one connection. Each call sends its request (the conn module's send lock keeps
+ * frames whole) and waits for the reply carrying its msgid. Whoever finds no reader becomes the
+ * reader and reads replies for everyone, handing each to its waiter; once it has its own it passes
+ * the role to another waiter (leader/follower). So a thread blocked in queue.get on the server
+ * does not stop another thread's dict.get from getting its answer, without a reader thread per
+ * handle.
+ *
+ * A forked child must not use its parent's connection (their frames would interleave on one
+ * socket). The handle remembers the pid that connected; the first call in another process
+ * reconnects with the stored address and key, as a CPython proxy does after fork. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "mgr.h"
+#include "../internal/conn.h"
+#include "../internal/pass.h"
+
+struct conc__mwaiter {
+    conc__mwaiter_t *next;
+    uint64_t msgid;
+    uint32_t seq; /* futex word: bumped on every hand-over */
+    bool done;
+    void *frame;
+    size_t len;
+};
+
+#define HANDSHAKE_S 60.0
+
+static int open_conn(const char *address, const void *key, size_t klen, size_t max,
+                     conc_conn_t **out) {
+    conc__maddr_t a;
+    int fd, r = conc__maddr_parse(address, &a);
+    if (r < 0) return r;
+    if ((r = conc__maddr_connect(&a, &fd)) < 0) return r;
+    conc_conn_t *c = conc__conn_new(fd, CONC__CONN_READ | CONC__CONN_WRITE, CONC__AUTH_MAX_FRAME);
+    if (!c) {
+        close(fd);
+        return -ENOMEM;
+    }
+    r = conc__auth_client(c, key, klen, conc_monotonic() + HANDSHAKE_S);
+    if (r < 0) {
+        conc_conn_close(c);
+        return r;
+    }
+    conc_conn_set_max_message(c, max);
+    *out = c;
+    return 0;
+}
+
+int conc_manager_connect(conc_manager_t **mp, const char *address, const void *authkey,
+                         size_t len) {
+    if (!mp || !address || !authkey || !len) return -EINVAL;
+    conc_manager_t *m = calloc(1, sizeof *m);
+    if (!m) return -ENOMEM;
+    m->max = CONC_MANAGER_DEFAULT_MAX_MESSAGE;
+    m->address = strdup(address);
+    m->key = malloc(len);
+    if (!m->address || !m->key) {
+        conc_manager_free(m);
+        return -ENOMEM;
+    }
+    memcpy(m->key, authkey, len);
+    m->key_len = len;
+    pthread_mutex_init(&m->mu, NULL);
+    int r = open_conn(address, authkey, len, m->max, &m->conn);
+    if (r < 0) {
+        conc_manager_free(m);
+        return r;
+    }
+    m->pid = conc__self_pid();
+    *mp = m;
+    return 0;
+}
+
+const char *conc_manager_address(conc_manager_t *m) {
+    return m ? m->address : NULL;
+}
+
+const void *conc_manager_authkey(conc_manager_t *m, size_t *len) {
+    if (!m) return NULL;
+    if (len) *len = m->key_len;
+    return m->key;
+}
+
+uint64_t conc__mnext_id(conc_manager_t *m) {
+    return __atomic_add_fetch(&m->next_msgid, 1, __ATOMIC_RELAXED);
+}
+
+/* In a forked child: a connection of our own (the parent's threads and waiters are not here). */
+static int after_fork(conc_manager_t *m) {
+    pthread_mutex_init(&m->mu, NULL);
+    m->reading = false;
+    m->waiters = NULL;
+    m->broken = 0;
+    m->server = NULL; /* the parent's to stop, not ours */
+    if (m->conn) conc_conn_close(m->conn);
+    m->conn = NULL;
+    int r = open_conn(m->address, m->key, m->key_len, m->max, &m->conn);
+    if (r < 0) m->broken = r;
+    m->pid = conc__self_pid();
+    return r;
+}
+
+static void unlink_waiter(conc_manager_t *m, conc__mwaiter_t *w) {
+    for (conc__mwaiter_t **pp = &m->waiters; *pp; pp = &(*pp)->next)
+        if (*pp == w) {
+            *pp = w->next;
+            return;
+        }
+}
+
+static void poke(conc__mwaiter_t *w) {
+    __atomic_add_fetch(&w->seq, 1, __ATOMIC_RELEASE);
+    conc__futex_wake(&w->seq, 1, false);
+}
+
+/* The reader stepped down: let a waiter still waiting take over. */
+static void pass_reading(conc_manager_t *m) {
+    for (conc__mwaiter_t *o = m->waiters; o; o = o->next)
+        if (!o->done) {
+            poke(o);
+            return;
+        }
+}
+
+/* With mu held: hand a reply frame to its waiter; a frame nobody waits for (its caller gave up on
+ * SIGINT) is dropped. */
+static void deliver(conc_manager_t *m, void *buf, size_t len) {
+    uint64_t id;
+    int err;
+    const char *res;
+    if (conc__mrep_decode(buf, len, &id, &err, &res) < 0) {
+        free(buf);
+        m->broken = CONC_EPROTO;
+        for (conc__mwaiter_t *o = m->waiters; o; o = o->next) poke(o);
+        return;
+    }
+    for (conc__mwaiter_t *o = m->waiters; o; o = o->next)
+        if (o->msgid == id && !o->done) {
+            o->frame = buf;
+            o->len = len;
+            o->done = true;
+            poke(o);
+            return;
+        }
+    free(buf);
+}
+
+static int wait_reply(conc_manager_t *m, conc__mwaiter_t *w) {
+    pthread_mutex_lock(&m->mu);
+    for (;;) {
+        if (w->done) break;
+        if (m->broken) {
+            unlink_waiter(m, w);
+            pthread_mutex_unlock(&m->mu);
+            return m->broken == CONC_EPROTO ? CONC_EPROTO : CONC_ECLOSED;
+        }
+        if (!m->reading) {
+            m->reading = true;
+            pthread_mutex_unlock(&m->mu);
+            void *buf;
+            size_t len;
+            int r = conc_conn_recv(m->conn, &buf, &len, CONC_FOREVER);
+            pthread_mutex_lock(&m->mu);
+            m->reading = false;
+            if (r == -EINTR) {
+                unlink_waiter(m, w);
+                pass_reading(m);
+                pthread_mutex_unlock(&m->mu);
+                return -EINTR;
+            }
+            if (r < 0) {
+                m->broken = r;
+                for (conc__mwaiter_t *o = m->waiters; o; o = o->next) poke(o);
+            } else {
+                deliver(m, buf, len);
+            }
+            continue;
+        }
+        uint32_t seq = __atomic_load_n(&w->seq, __ATOMIC_ACQUIRE);
+        pthread_mutex_unlock(&m->mu);
+        int r = conc__wait(&w->seq, seq, INFINITY, false);
+        pthread_mutex_lock(&m->mu);
+        if (r == -EINTR && !w->done) {
+            unlink_waiter(m, w);
+            pthread_mutex_unlock(&m->mu);
+            return -EINTR;
+        }
+    }
+    unlink_waiter(m, w);
+    if (!m->reading) pass_reading(m);
+    pthread_mutex_unlock(&m->mu);
+    return 0;
+}
+
+int conc__mcall(conc_manager_t *m, uint64_t msgid, const conc__mbuf_t *req, void **frame,
+                const char **result) {
+    if (m->pid != conc__self_pid()) {
+        int r = after_fork(m);
+        if (r < 0) return r;
+    }
+    conc__mwaiter_t w = {.msgid = msgid};
+    pthread_mutex_lock(&m->mu);
+    int broken = m->broken;
+    if (!broken) {
+        w.next = m->waiters;
+        m->waiters = &w;
+    }
+    pthread_mutex_unlock(&m->mu);
+    if (broken) return broken == CONC_EPROTO ? CONC_EPROTO : CONC_ECLOSED;
+    int r = conc_conn_send(m->conn, req->p, req->len);
+    if (r < 0) {
+        pthread_mutex_lock(&m->mu);
+        unlink_waiter(m, &w);
+        pthread_mutex_unlock(&m->mu);
+        return r;
+    }
+    if ((r = wait_reply(m, &w)) < 0) return r;
+    uint64_t id;
+    int err;
+    if (conc__mrep_decode(w.frame, w.len, &id, &err, result) < 0 || err < 0) {
+        free(w.frame);
+        return err < 0 ? err : CONC_EPROTO;
+    }
+    *frame = w.frame;
+    return 0;
+}
+
+int conc_manager_shutdown(conc_manager_t *m) {
+    if (!m) return -EINVAL;
+    conc__mbuf_t b = {0};
+    uint64_t id = conc__mnext_id(m);
+    int r = conc__mreq_begin(&b, id, "manager.shutdown", "", 0, 0);
+    void *frame = NULL;
+    const char *res;
+    if (r == 0) r = conc__mcall(m, id, &b, &frame, &res);
+    conc__mbuf_free(&b);
+    free(frame);
+    if (m->server) {
+        if (conc_process_join(m->server, 10) == -ETIMEDOUT) {
+            conc_process_kill(m->server);
+            conc_process_join(m->server, 10);
+        }
+        conc_process_free(m->server);
+        m->server = NULL;
+    }
+    return r;
+}
+
+void conc_manager_free(conc_manager_t *m) {
+    if (!m) return;
+    if (m->server && m->pid == conc__self_pid()) conc_manager_shutdown(m);
+    if (m->conn) conc_conn_close(m->conn);
+    if (m->key) memset(m->key, 0, m->key_len);
+    free(m->key);
+    free(m->address);
+    if (m->pid) pthread_mutex_destroy(&m->mu);
+    free(m);
+}
