@@ -19,6 +19,7 @@
 #include "conc/shm.h"
 #include "conc/queue.h"
 #include "conc/net.h"
+#include "conc/bytes.h"
 #include "conc/executor.h"
 #include "conc/manager.h"
 

@@ -17,16 +17,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "conc/bytes.h"
 #include "conc/error.h"
 #include "conc/future.h"
 #include "conc/loop.h"
 #include "conc/process.h"
 
 typedef struct conc_executor conc_executor_t;
-typedef struct {
-    void *data;
-    size_t len;
-} conc_bytes_t;
 /* Work takes bytes and produces bytes; out->data is malloc'd by the work (or NULL). Returns 0 or a
  * negative code. out starts as {NULL, 0}. */
 typedef int (*conc_work_fn)(const void *arg, size_t len, conc_bytes_t *out);
