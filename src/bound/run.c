@@ -15,9 +15,11 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -82,8 +84,18 @@ static void nap(double seconds) {
     nanosleep(&ts, NULL); /* an early return (signal) only means an early sample */
 }
 
-/* Sample pid until it has exited (it stays a zombie: nothing here reaps it). */
-static int sample_until_exit(conc__bound_tracker_t *tr, pid_t pid) {
+/* This thread's run delay so far (seconds spent runnable but not running), or 0 if unknown. */
+static double own_run_delay(void) {
+    char buf[128];
+    unsigned long long run, delay;
+    if (conc__bound_read_file("/proc/thread-self/schedstat", buf, sizeof buf) <= 0) return 0;
+    return sscanf(buf, "%llu %llu", &run, &delay) == 2 ? (double)delay / 1e9 : 0;
+}
+
+/* Sample pid until it has exited (it stays a zombie: nothing here reaps it). *late is how long this
+ * thread, woken by the exit, then waited for a core: on a loaded machine that can be longer than
+ * the command ran, and the command was not alive for any of it, so it is no part of its wall. */
+static int sample_until_exit(conc__bound_tracker_t *tr, pid_t pid, double *late) {
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0); /* -1 on kernels before 5.3: poll waitid */
     double interval = SAMPLE_FIRST;
     int err = 0;
@@ -92,8 +104,12 @@ static int sample_until_exit(conc__bound_tracker_t *tr, pid_t pid) {
         if (pidfd >= 0) {
             struct pollfd p = {.fd = pidfd, .events = POLLIN};
             struct timespec ts = {0, (long)(interval * 1e9)};
+            double before = own_run_delay();
             int r = ppoll(&p, 1, &ts, NULL);
-            if (r > 0) break;
+            if (r > 0) {
+                *late = fmax(0, own_run_delay() - before);
+                break;
+            }
             if (r < 0 && errno != EINTR) {
                 close(pidfd);
                 pidfd = -1;
@@ -167,8 +183,9 @@ int conc_bound_run(char *const argv[], conc_bound_report_t *out) {
     conc__bound_tracker_t tr;
     memset(&tr, 0, sizeof tr);
     tr.tree = true;
-    int err = sample_until_exit(&tr, pid);
-    double t1 = conc_monotonic();
+    double late = 0;
+    int err = sample_until_exit(&tr, pid, &late);
+    double t1 = conc_monotonic() - late;
     if (err) {
         conc__bound_tracker_free(&tr);
         reap(pid, &status, &ru);
