@@ -60,6 +60,8 @@ struct conc_loop {
 
     /* loop thread */
     conc_handle_t *ready_head, *ready_tail;
+    conc_handle_t *batch; /* the running iteration's callbacks not run yet (run.c) */
+    bool in_batch;        /* the loop's stack is inside one of the batch's callbacks */
     conc_handle_t **heap; /* binary min-heap on (when, seq) */
     size_t nheap, capheap, ncancelled;
     uint64_t timer_seq;
@@ -125,6 +127,38 @@ CONC_HIDDEN int conc__loop_on_free(conc_loop_t *loop, void (*fn)(conc_loop_t *, 
  * the loop never looks at it. */
 static inline void **conc__loop_slot(conc_loop_t *loop, int slot) {
     return &loop->slots[slot];
+}
+
+/* Handing over from task to task (task/park.c). A task that parks would switch to the loop's
+ * stack, which would run the next callback - often another task's step - or start the next
+ * iteration. When the loop's stack is merely waiting inside a callback of the running batch
+ * (in_batch), the parking task may instead take that next callback itself and switch straight to
+ * the task it resumes: same callbacks, same order, one switch instead of two.
+ *
+ * conc__loop_peek: the next live callback of the batch, not taken (cancelled ones at its head are
+ * dropped). When the batch is done it starts the next iteration here if the loop's stack would do
+ * nothing else first: no stop asked, no SIGINT to report, no I/O poll due, no need to block
+ * (something is ready); it then takes what other threads pushed and the due timers, and the
+ * snapshot rule holds as in run_once. NULL: leave it to the loop's stack. Loop thread only, with
+ * in_batch set. conc__loop_take: remove h (peek's result) from the batch, counted as run, and
+ * free it; the caller does what its callback would have done. */
+CONC_HIDDEN bool conc__loop_advance(conc_loop_t *loop);
+static inline conc_handle_t *conc__loop_peek(conc_loop_t *loop) {
+    for (;;) {
+        conc_handle_t *h = loop->batch;
+        if (conc__likely(h != NULL)) {
+            if (conc__likely(h->state != CONC__H_CANCELLED)) return h;
+            loop->batch = h->next;
+            conc__handle_free(loop, h);
+        } else if (!conc__loop_advance(loop)) {
+            return NULL;
+        }
+    }
+}
+static inline void conc__loop_take(conc_loop_t *loop, conc_handle_t *h) {
+    loop->batch = h->next;
+    loop->since_poll++;
+    conc__handle_free(loop, h);
 }
 
 /* Tests: fn(arg) runs in the loop thread each time the loop is about to block in epoll_wait (after

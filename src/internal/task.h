@@ -90,9 +90,8 @@ CONC_HIDDEN bool conc__task_wake(conc_task_t *t, int code);
 CONC_HIDDEN int conc__task_saw(conc_task_t *t, int r, bool take_pending);
 
 /* Run t until it parks or ends (then finish it), from a loop callback on the loop's own stack.
- * h: the handle whose callback this is, if it belongs to the loop's current batch (lets t hand
- * over to the batch's next task step), else NULL. */
-CONC_HIDDEN void conc__task_run(conc_task_t *t, conc_handle_t *h);
+ * When it returns, other tasks t handed over to may have run, and later iterations too. */
+CONC_HIDDEN void conc__task_run(conc_task_t *t);
 /* The loop callback of a scheduled step (t->timer is its handle). */
 CONC_HIDDEN void conc__task_step(void *t);
 /* After the last switch of a task that returned: complete its future, free its stack. */

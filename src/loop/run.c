@@ -155,21 +155,39 @@ static int run_once(conc_loop_t *loop) {
         conc__timers_due(loop, now);
     }
 
-    conc_handle_t *h = loop->ready_head;
+    /* The batch lives in the loop, not here: a task may run part of it, or the next iterations,
+     * from its own stack while this frame waits inside a callback (conc__loop_peek). */
+    loop->batch = loop->ready_head;
     loop->ready_head = loop->ready_tail = NULL;
-    unsigned ran = 0;
-    while (h) {
-        conc_handle_t *next = h->next;
+    loop->in_batch = true;
+    for (conc_handle_t *h; (h = loop->batch) != NULL;) {
+        loop->batch = h->next;
         if (h->state != CONC__H_CANCELLED) {
             h->state = CONC__H_RUNNING;
+            loop->since_poll++;
             h->cb(h->arg);
-            ran++;
         }
         conc__handle_free(loop, h);
-        h = next;
     }
-    loop->since_poll += ran;
+    loop->in_batch = false;
     return 0;
+}
+
+/* The next iteration without blocking, for a task that parks at the end of a batch (see
+ * internal/loop.h): run_once's steps when it would neither block nor poll. */
+bool conc__loop_advance(conc_loop_t *loop) {
+    if (!loop->in_batch || __atomic_load_n(&loop->stopping, __ATOMIC_RELAXED)) return false;
+    if (loop->intr) {
+        conc__signals_flush();
+        if (__atomic_load_n(&conc__intr_pending, __ATOMIC_RELAXED)) return false;
+    }
+    if (loop->nwatching > 0 && loop->since_poll >= POLL_EVERY) return false;
+    if (__atomic_load_n(&loop->remote, __ATOMIC_RELAXED)) drain_remote(loop);
+    if (!loop->ready_head) return false; /* to block, or to wait for a timer: the loop's job */
+    if (loop->nheap) conc__timers_due(loop, loop->now_hint = conc_monotonic());
+    loop->batch = loop->ready_head;
+    loop->ready_head = loop->ready_tail = NULL;
+    return true;
 }
 
 static int enter(conc_loop_t *loop) {

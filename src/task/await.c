@@ -35,7 +35,7 @@ static void await_hop(void *arg) {
         t->timer = NULL;
         t->wake_code = 0;
         t->state = CONC__T_READY;
-        conc__task_run(t, NULL);
+        conc__task_run(t);
     }
     conc__task_unref(t);
 }

@@ -16,43 +16,37 @@
 
 /* ---- running tasks, and switching straight from one to the next ----
  *
- * A task that parks normally switches back to the loop's stack, and the loop's next ready callback
- * - often another task's step - switches to that task: two switches per hand-over. When the next
- * callback of the loop's current batch is such a step, the parking task takes it (cancels the
- * handle, so the loop just drops it when it gets there) and switches to that task directly: the
- * same callback runs in the same order, from a different stack, for one switch instead of two.
- * This reads the batch the loop is running (each handle's `next`, see run_once in loop/run.c)
- * through the handle whose callback is resuming a task right now (`running_handle`). */
-static __thread conc_handle_t *running_handle;
-
+ * A task that parks would switch back to the loop's stack, whose next callback - often another
+ * task's step - switches to that task: two switches per hand-over, and a trip through the loop's
+ * iteration between batches. Instead, while the loop's stack waits inside a callback of its batch,
+ * the parking task takes the next callback itself when it is a task step (conc__loop_peek, which
+ * also starts the next iteration when the loop would just do that) and switches to that task
+ * directly: the same callbacks run in the same order, from a different stack, for one switch. A
+ * task that finds its own step next (it yielded and nothing else is ready) does not switch at all.
+ * Anything else - another kind of callback, a stop, a poll or a sleep due - is the loop's. */
 static void deadline_cb(void *arg);
 
-void conc__task_run(conc_task_t *t, conc_handle_t *h) {
+void conc__task_run(conc_task_t *t) {
     struct conc__fiber *me = conc__fiber_thread();
-    running_handle = h;
     t->state = CONC__T_RUNNING;
     conc__task_running = t;
     conc__fiber_switch(me, &t->fiber);
     conc_task_t *back = conc__task_running; /* t, or a task t handed over to */
     conc__task_running = NULL;
-    running_handle = NULL;
     if (back->state == CONC__T_DONE) conc__task_finish(back);
 }
 
 void conc__task_step(void *arg) {
     conc_task_t *t = arg;
-    conc_handle_t *h = t->timer;
     t->timer = NULL;
-    conc__task_run(t, h);
+    conc__task_run(t);
 }
 
-/* The task the next callback of the running batch would resume, made ready to run here. */
-static conc_task_t *take_next(void) {
-    conc_handle_t *cur = running_handle, *n;
-    if (!cur) return NULL;
-    for (n = cur->next; n && n->state == CONC__H_CANCELLED; n = n->next) {
-    }
-    if (!n || n->state != CONC__H_READY) return NULL;
+/* The task the next callback of the loop would resume, made ready to run here. */
+static conc_task_t *take_next(conc_loop_t *loop) {
+    if (!loop->in_batch) return NULL;
+    conc_handle_t *n = conc__loop_peek(loop);
+    if (!n) return NULL;
     conc_task_t *u = n->arg;
     if (n->cb == deadline_cb) {
         if (u->state != CONC__T_PARKED) return NULL;
@@ -61,17 +55,16 @@ static conc_task_t *take_next(void) {
     } else if (n->cb != conc__task_step) {
         return NULL;
     }
-    conc_handle_cancel(n);
-    u->loop->since_poll++; /* it ran, as far as the loop's I/O polling cadence is concerned */
-    running_handle = n;
+    conc__loop_take(loop, n);
     u->timer = NULL;
     u->state = CONC__T_RUNNING;
     return u;
 }
 
-/* Leave the running task t (parked): for the next task of the batch, or for the loop. */
+/* Leave the running task t (parked): for the next task, or for the loop. */
 static void switch_away(conc_task_t *t) {
-    conc_task_t *next = take_next();
+    conc_task_t *next = take_next(t->loop);
+    if (next == t) return;
     if (next) {
         conc__task_running = next;
         conc__fiber_switch(&t->fiber, &next->fiber);
@@ -99,13 +92,12 @@ bool conc__task_wake(conc_task_t *t, int code) {
 /* The park deadline came (or, for a deadline already past, the next iteration). */
 static void deadline_cb(void *arg) {
     conc_task_t *t = arg;
-    conc_handle_t *h = t->timer;
     t->timer = NULL;
     if (t->state != CONC__T_PARKED) return;
     if (t->detach) t->detach(t, t->detach_arg, -ETIMEDOUT);
     t->wake_code = -ETIMEDOUT;
     t->state = CONC__T_READY;
-    conc__task_run(t, h);
+    conc__task_run(t);
 }
 
 int conc__task_park(double deadline, conc__detach_fn detach, void *arg, void *token) {

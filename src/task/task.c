@@ -120,7 +120,7 @@ static void remote_start(void *arg) {
         s->head = t;
         s->ntasks++;
     }
-    conc__task_run(t, NULL);
+    conc__task_run(t);
 }
 
 conc_task_t *conc_task_spawn(conc_loop_t *loop, conc_task_fn fn, void *arg,

@@ -46,7 +46,7 @@ static void ws_hop(void *arg) {
         t->timer = NULL;
         t->wake_code = 0;
         t->state = CONC__T_READY;
-        conc__task_run(t, NULL);
+        conc__task_run(t);
     }
     ws_unref(w);
 }
