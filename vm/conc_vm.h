@@ -49,8 +49,8 @@ typedef struct conc_vm_prog conc_vm_prog_t;
 
 #define CONC_VM_ERRLEN 256 /* enough for any message the VM writes */
 
-/* Assemble and verify src (len bytes; NUL bytes are an error, not the end). name is used in
- * messages ("name:LINE: ..."). 0 and *out, or -EINVAL with the message in err (errlen bytes,
+/* Assemble and verify src (len bytes; a NUL byte outside a comment is an error, not the end).
+ * name is used in messages ("name:LINE: ..."). 0 and *out, or -EINVAL with the message in err (errlen bytes,
  * always NUL-terminated when errlen > 0), or -ENOMEM. */
 int conc_vm_load(const char *name, const char *src, size_t len, conc_vm_prog_t **out, char *err,
                  size_t errlen);

@@ -83,8 +83,8 @@ int conc_cli_demo(int argc, char **argv) {
     d.tty = isatty(2);
     d.nsteps = NSTEPS;
     d.unit = d.quick ? 0.03 : 0.25;
-    d.io_rounds = d.quick ? 25 : 120;
-    d.io_delay_us = 1000;
+    d.io_rounds = d.quick ? 12 : 50;
+    d.io_delay_us = 5000; /* long beside a wake-up on a busy machine (~1 ms) */
     d.convoy_secs = d.quick ? 0.2 : 0.75;
 
     char err[CONC_VM_ERRLEN];
