@@ -150,6 +150,22 @@ CONC_API int conc_server_set_limit(conc_server_t *srv, size_t limit);
 /* Close if needed and free; client tasks still running keep what they use alive. */
 CONC_API void conc_server_free(conc_server_t *srv);
 
+/* ---- signals (loop.add_signal_handler) ---- */
+
+/* Run cb(signo, arg) on loop (NULL: the running one) as a loop callback whenever signo arrives;
+ * signals that come before it runs are merged. Call it in the loop's thread: signo is blocked
+ * there (and read through a signalfd), and a forwarding handler re-sends it to that thread from
+ * whichever thread the kernel picks. Replacing a handler keeps the signal set up. While installed
+ * it replaces conc_init's SIGINT routing or a conc_signal_handle handler for signo (the last one
+ * installed wins). -EINVAL for SIGKILL, SIGSTOP, the fault signals and numbers outside 1..64;
+ * -EBUSY if another loop handles signo. */
+CONC_API int conc_loop_add_signal_handler(conc_loop_t *loop, int signo,
+                                          void (*cb)(int signo, void *arg), void *arg);
+/* Remove it, restore the signal's previous disposition and unblock it in the calling thread (a
+ * signal that came but was not handled yet is dropped). false if there was none. Also done for
+ * every handler when the loop is freed. */
+CONC_API bool conc_loop_remove_signal_handler(conc_loop_t *loop, int signo);
+
 #ifdef __cplusplus
 }
 #endif
