@@ -166,6 +166,60 @@ CONC_API int conc_loop_add_signal_handler(conc_loop_t *loop, int signo,
  * every handler when the loop is freed. */
 CONC_API bool conc_loop_remove_signal_handler(conc_loop_t *loop, int signo);
 
+/* ---- subprocesses (asyncio.create_subprocess_exec) ----
+ *
+ * The child's exit is observed through a pidfd watched by the loop: no SIGCHLD handler is
+ * installed, nothing else the program does with SIGCHLD is disturbed (but a program that reaps
+ * every child itself, waitpid(-1), takes the status away: the return code is then 255, as
+ * Python's). The child starts with an empty signal mask and default dispositions for the signals
+ * this process handles, whatever the loop blocked. */
+typedef struct conc_subprocess conc_subprocess_t;
+
+enum {
+    CONC_SUBPROCESS_INHERIT = 0, /* the parent's fd */
+    CONC_SUBPROCESS_PIPE,        /* a pipe, as a stream (conc_subprocess_stdin/stdout/stderr) */
+    CONC_SUBPROCESS_DEVNULL,     /* /dev/null */
+    CONC_SUBPROCESS_STDOUT,      /* stderr only: where stdout goes */
+    CONC_SUBPROCESS_FD,          /* the fd in stdin_fd / stdout_fd / stderr_fd (not closed) */
+};
+
+typedef struct {
+    int stdin_mode, stdout_mode, stderr_mode; /* CONC_SUBPROCESS_* */
+    int stdin_fd, stdout_fd, stderr_fd;       /* for CONC_SUBPROCESS_FD */
+    const char *cwd;                          /* NULL: the parent's */
+    char *const *env;                         /* NULL: the parent's environ */
+} conc_subprocess_opts_t;
+
+/* Start file (searched in PATH when it has no '/') with argv (argv[0] first, NULL-terminated) on
+ * the running loop. opts NULL: everything inherited. -ENOENT / -EACCES... when it cannot be
+ * executed, -EPERM without a running loop. */
+CONC_API int conc_subprocess_exec(const char *file, char *const argv[],
+                                  const conc_subprocess_opts_t *opts, conc_subprocess_t **p);
+CONC_API pid_t conc_subprocess_pid(conc_subprocess_t *p);
+/* The pipes (borrowed: the subprocess owns them); NULL unless CONC_SUBPROCESS_PIPE. Closing the
+ * stdin stream (conc_stream_close, which sends what is buffered first) is the child's EOF; it
+ * is then gone from the subprocess (conc_subprocess_stdin returns NULL). */
+CONC_API conc_stream_t *conc_subprocess_stdin(conc_subprocess_t *p);
+CONC_API conc_stream_t *conc_subprocess_stdout(conc_subprocess_t *p);
+CONC_API conc_stream_t *conc_subprocess_stderr(conc_subprocess_t *p);
+/* Wait for the child to exit: 0 and *returncode (may be NULL) as Python's: the exit status, or
+ * -N when killed by signal N; -ECANCELED. */
+CONC_API int conc_subprocess_wait(conc_subprocess_t *p, int *returncode);
+/* 0 and *returncode once it exited, -EAGAIN while it runs. */
+CONC_API int conc_subprocess_returncode(conc_subprocess_t *p, int *returncode);
+/* Send input (may be NULL/0) to stdin and close it, read stdout and stderr to their ends, all at
+ * once (no pipe deadlock whatever the sizes), then wait. *out / *err (each may be NULL: the output is
+ * read and dropped) get malloc'd, NUL-terminated copies (free them), NULL for a stream that is not a
+ * pipe. A child that stops reading its stdin early is not an error. A cancellation stops it all
+ * (the child runs on: kill it if needed). */
+CONC_API int conc_subprocess_communicate(conc_subprocess_t *p, const void *input, size_t n,
+                                         char **out, size_t *outlen, char **err, size_t *errlen);
+CONC_API int conc_subprocess_send_signal(conc_subprocess_t *p, int signo); /* -ESRCH once exited */
+CONC_API int conc_subprocess_terminate(conc_subprocess_t *p);              /* SIGTERM */
+CONC_API int conc_subprocess_kill(conc_subprocess_t *p);                   /* SIGKILL */
+/* Close the pipes and free. A child still running is left running, unreaped by conc. */
+CONC_API void conc_subprocess_free(conc_subprocess_t *p);
+
 #ifdef __cplusplus
 }
 #endif
