@@ -5,6 +5,10 @@ set -euo pipefail
 # `deps.sh test` adds what only the test suite needs: an aarch64 cross compiler and qemu-user, so
 # the aarch64 context switch is built and run too.
 want=(cmake make gcc pkg-config libcmocka-dev python3 libuv1-dev clang-format)
+# `deps.sh bench` adds uvloop for Debian's python3 (bench/echo's uvloop row).
+if [ "${1:-}" = bench ]; then
+    want+=(python3-uvloop)
+fi
 if [ "${1:-}" = test ]; then
     want+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
 fi

@@ -9,6 +9,7 @@
  * as asyncio does. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -160,6 +161,8 @@ int conc_server_from_fd(conc_loop_t *loop, int fd, void (*client)(conc_stream_t 
         close(fd);
         return -ENOMEM;
     }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0 && !(fl & O_NONBLOCK)) fcntl(fd, F_SETFL, fl | O_NONBLOCK); /* accept in batches */
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
     srv->is_unix = getsockname(fd, (struct sockaddr *)&ss, &len) == 0 && ss.ss_family == AF_UNIX;
