@@ -203,7 +203,8 @@ struct conn {
 static double client(int port, int n, double seconds) {
     struct conn c[64];
     int ep = epoll_create1(0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     char msg[MSG], buf[4096];
     memset(msg, 'x', sizeof msg);
@@ -251,8 +252,11 @@ static double client(int port, int n, double seconds) {
 
 int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
-    struct server sv[NSERVER] = {{.name = "conc"}, {.name = "libuv"}, {.name = "epoll"},
-                                 {.name = "asyncio"}, {.name = "uvloop"}};
+    struct server sv[NSERVER] = {{.name = "conc"},
+                                 {.name = "libuv"},
+                                 {.name = "epoll"},
+                                 {.name = "asyncio"},
+                                 {.name = "uvloop"}};
     start_c(&sv[0], run_conc);
     start_c(&sv[1], run_libuv);
     start_c(&sv[2], run_epoll);
@@ -290,7 +294,8 @@ int main(int argc, char **argv) {
             printf("echo_rt_%dconn%s\tns\t%.1f\t%.1f\t%.3f\n", n, suffix[s], 1e9 / med[0],
                    1e9 / med[s], bench_median(ratios, REPS));
         }
-        if (pyout && sv[3].ok && med[3] > 0) fprintf(pyout, "echo_rt_%dconn\t%.1f\n", n, 1e9 / med[3]);
+        if (pyout && sv[3].ok && med[3] > 0)
+            fprintf(pyout, "echo_rt_%dconn\t%.1f\n", n, 1e9 / med[3]);
         fflush(stdout);
     }
     if (pyout) fclose(pyout);

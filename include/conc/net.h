@@ -109,9 +109,11 @@ CONC_API ssize_t conc_stream_readuntil(conc_stream_t *s, const void *sep, size_t
                                        size_t cap);
 CONC_API bool conc_stream_at_eof(conc_stream_t *s); /* EOF seen and the buffer is empty */
 
-CONC_API int conc_stream_write(conc_stream_t *s, const void *buf, size_t n); /* buffers; never blocks */
+CONC_API int conc_stream_write(conc_stream_t *s, const void *buf,
+                               size_t n);         /* buffers; never blocks */
 CONC_API int conc_stream_drain(conc_stream_t *s); /* waits while above the high water mark */
-CONC_API int conc_stream_write_eof(conc_stream_t *s); /* shutdown(SHUT_WR) once the buffer is sent */
+CONC_API int
+conc_stream_write_eof(conc_stream_t *s); /* shutdown(SHUT_WR) once the buffer is sent */
 CONC_API size_t conc_stream_write_buffer_size(conc_stream_t *s);
 /* set_write_buffer_limits: high 0 -> 64 KiB; low > high -> -EINVAL; low (size_t)-1 -> high / 4 */
 CONC_API int conc_stream_set_write_limits(conc_stream_t *s, size_t high, size_t low);
@@ -140,9 +142,9 @@ CONC_API int conc_start_unix_server(conc_loop_t *loop, const char *path,
 CONC_API int conc_server_from_fd(conc_loop_t *loop, int fd,
                                  void (*client)(conc_stream_t *s, void *arg), void *arg,
                                  conc_server_t **srv);
-CONC_API int conc_server_port(conc_server_t *srv); /* TCP port, or -EINVAL for a Unix server */
+CONC_API int conc_server_port(conc_server_t *srv);  /* TCP port, or -EINVAL for a Unix server */
 CONC_API int conc_server_close(conc_server_t *srv); /* stop accepting (closes the listening fd) */
-CONC_API int conc_server_wait_closed(conc_server_t *srv); /* and wait for the client tasks */
+CONC_API int conc_server_wait_closed(conc_server_t *srv);     /* and wait for the client tasks */
 CONC_API void conc_server_cancel_clients(conc_server_t *srv); /* cancel the running client tasks */
 CONC_API size_t conc_server_clients(conc_server_t *srv);      /* client tasks still running */
 /* The limit (conc_stream_set_limit) of the streams of clients accepted from now on. */

@@ -96,7 +96,7 @@ CONC_HIDDEN extern __thread conc_loop_t *conc__current_loop;
 /* Push a handle (state CONC__H_REMOTE or _REMOTE_AT) from another thread and wake the loop. */
 CONC_HIDDEN void conc__remote_push(conc_loop_t *loop, conc_handle_t *h);
 #define CONC__INFLIGHT_FREEING (1u << 31)
-#define CONC__EFD_TOKEN UINT64_MAX /* epoll data of the wake-up eventfd */
+#define CONC__EFD_TOKEN        UINT64_MAX /* epoll data of the wake-up eventfd */
 
 /* ---- for other modules (tasks, I/O) ---- */
 

@@ -102,8 +102,7 @@ static void serve(conc_server_t *srv, int fd) {
     c->srv = srv;
     c->s = s;
     c->task = conc_task_spawn(srv->loop, client_main, c, NULL);
-    if (!c->task ||
-        conc_future_add_done_callback(conc_task_future(c->task), client_done, c) < 0) {
+    if (!c->task || conc_future_add_done_callback(conc_task_future(c->task), client_done, c) < 0) {
         /* out of memory: drop this connection */
         if (c->task) {
             conc_task_cancel(c->task);
@@ -193,7 +192,8 @@ int conc_start_server(conc_loop_t *loop, const char *host, int port,
 }
 
 int conc_start_unix_server(conc_loop_t *loop, const char *path,
-                           void (*client)(conc_stream_t *, void *), void *arg, conc_server_t **srv) {
+                           void (*client)(conc_stream_t *, void *), void *arg,
+                           conc_server_t **srv) {
     if (srv) *srv = NULL;
     if (!client || !srv || !path) return -EINVAL;
     char *copy = strdup(path);

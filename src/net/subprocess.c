@@ -116,8 +116,7 @@ int conc_subprocess_exec(const char *file, char *const argv[], const conc_subpro
     for (int i = 0; i < 3 && r == 0; i++)
         r = -add_fd(&fa, i, modes[i], fds[i], ends[i][1], flags[i]);
     if (r == 0 && o.cwd) r = -posix_spawn_file_actions_addchdir_np(&fa, o.cwd);
-    if (r == 0)
-        r = -posix_spawnp(&p->pid, file, &fa, &attr, argv, o.env ? o.env : environ);
+    if (r == 0) r = -posix_spawnp(&p->pid, file, &fa, &attr, argv, o.env ? o.env : environ);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     for (int i = 0; i < 3; i++)

@@ -141,5 +141,6 @@ static void bad_signals_and_busy(void **state) {
     assert_true(sa.sa_handler == SIG_DFL);
 }
 
-CONC_TEST_MAIN(cmocka_unit_test(handler_runs_on_loop), cmocka_unit_test(remove_restores_disposition),
+CONC_TEST_MAIN(cmocka_unit_test(handler_runs_on_loop),
+               cmocka_unit_test(remove_restores_disposition),
                cmocka_unit_test(bad_signals_and_busy))

@@ -408,8 +408,7 @@ static void *close_main(void *arg) {
     assert_int_equal(conc_start_server(NULL, "127.0.0.1", 0, silent_client, &release, &srv), 0);
     int port = conc_server_port(srv);
     conc_stream_t *c[3];
-    for (int i = 0; i < 3; i++)
-        assert_int_equal(conc_open_connection("127.0.0.1", port, &c[i]), 0);
+    for (int i = 0; i < 3; i++) assert_int_equal(conc_open_connection("127.0.0.1", port, &c[i]), 0);
     while (conc_server_clients(srv) < 3) assert_int_equal(conc_sleep(0.001), 0);
     assert_int_equal(conc_server_close(srv), 0);
     conc_stream_t *late;

@@ -163,8 +163,8 @@ static void *pipeline_main(void *arg) {
     int pp[2];
     assert_int_equal(pipe2(pp, O_CLOEXEC), 0);
     conc_subprocess_opts_t o1 = {.stdout_mode = CONC_SUBPROCESS_FD, .stdout_fd = pp[1]};
-    conc_subprocess_opts_t o2 = {.stdin_mode = CONC_SUBPROCESS_FD, .stdin_fd = pp[0],
-                                 .stdout_mode = CONC_SUBPROCESS_PIPE};
+    conc_subprocess_opts_t o2 = {
+        .stdin_mode = CONC_SUBPROCESS_FD, .stdin_fd = pp[0], .stdout_mode = CONC_SUBPROCESS_PIPE};
     char *a1[] = {"printf", "b\\na\\nc\\n", NULL};
     char *a2[] = {"sort", NULL};
     conc_subprocess_t *p1, *p2;
@@ -187,6 +187,6 @@ static void pipeline(void **state) {
     assert_int_equal(conc_run(pipeline_main, NULL, NULL), 0);
 }
 
-CONC_TEST_MAIN(cmocka_unit_test(exit_codes_and_signals), cmocka_unit_test(communicate_large_both_ways),
-               cmocka_unit_test(stream_stdout_lines), cmocka_unit_test(cancel_wait),
-               cmocka_unit_test(pipeline))
+CONC_TEST_MAIN(cmocka_unit_test(exit_codes_and_signals),
+               cmocka_unit_test(communicate_large_both_ways), cmocka_unit_test(stream_stdout_lines),
+               cmocka_unit_test(cancel_wait), cmocka_unit_test(pipeline))
