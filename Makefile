@@ -45,6 +45,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 bench: deps
+	@scripts/deps.sh bench
 	$(MAKE) build BUILD=build-bench CMAKE_TYPE=Release
 	BUILD=build-bench bench/run
 

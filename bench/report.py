@@ -28,6 +28,12 @@ TARGETS = {
     "ctx_switch_raw": ("raw assembly switch (peer: swapcontext)", "ns", None, None),
     "task_create_complete": ("task create + complete", "ns", None, 20),
     "aqueue_item": ("async Queue producer -> consumer, per item", "ns", None, None),
+    "echo_rt_1conn": ("TCP echo 64 B round trip, 1 conn, streams (peer: libuv)", "ns", 1.0, None),
+    "echo_rt_50conn": ("TCP echo 64 B round trip, 50 conns, streams (peer: libuv)", "ns", 1.0, None),
+    "echo_rt_1conn_epoll": ("TCP echo, 1 conn (peer: bare epoll; aim 0.9x its speed)", "ns", None, None),
+    "echo_rt_50conn_epoll": ("TCP echo, 50 conns (peer: bare epoll; aim 0.9x its speed)", "ns", None, None),
+    "echo_rt_1conn_uvloop": ("TCP echo, 1 conn (peer: uvloop)", "ns", None, None),
+    "echo_rt_50conn_uvloop": ("TCP echo, 50 conns (peer: uvloop)", "ns", None, None),
     "sleeping_100k_rss": ("100,000 sleeping tasks, RSS (target < 1024 MiB)", "MiB", None, None),
 }
 

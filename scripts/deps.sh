@@ -7,6 +7,10 @@ set -euo pipefail
 # and its tests run under mpirun.
 want=(cmake make gcc pkg-config libcmocka-dev python3 libuv1-dev clang-format
     libsodium-dev libmsgpuck-dev)
+# `deps.sh bench` adds uvloop for Debian's python3 (bench/echo's uvloop row).
+if [ "${1:-}" = bench ]; then
+    want+=(python3-uvloop)
+fi
 if [ "${1:-}" = test ]; then
     want+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libopenmpi-dev openmpi-bin)
 fi

@@ -109,9 +109,11 @@ CONC_API ssize_t conc_stream_readuntil(conc_stream_t *s, const void *sep, size_t
                                        size_t cap);
 CONC_API bool conc_stream_at_eof(conc_stream_t *s); /* EOF seen and the buffer is empty */
 
-CONC_API int conc_stream_write(conc_stream_t *s, const void *buf, size_t n); /* buffers; never blocks */
+CONC_API int conc_stream_write(conc_stream_t *s, const void *buf,
+                               size_t n);         /* buffers; never blocks */
 CONC_API int conc_stream_drain(conc_stream_t *s); /* waits while above the high water mark */
-CONC_API int conc_stream_write_eof(conc_stream_t *s); /* shutdown(SHUT_WR) once the buffer is sent */
+CONC_API int
+conc_stream_write_eof(conc_stream_t *s); /* shutdown(SHUT_WR) once the buffer is sent */
 CONC_API size_t conc_stream_write_buffer_size(conc_stream_t *s);
 /* set_write_buffer_limits: high 0 -> 64 KiB; low > high -> -EINVAL; low (size_t)-1 -> high / 4 */
 CONC_API int conc_stream_set_write_limits(conc_stream_t *s, size_t high, size_t low);
@@ -140,15 +142,85 @@ CONC_API int conc_start_unix_server(conc_loop_t *loop, const char *path,
 CONC_API int conc_server_from_fd(conc_loop_t *loop, int fd,
                                  void (*client)(conc_stream_t *s, void *arg), void *arg,
                                  conc_server_t **srv);
-CONC_API int conc_server_port(conc_server_t *srv); /* TCP port, or -EINVAL for a Unix server */
+CONC_API int conc_server_port(conc_server_t *srv);  /* TCP port, or -EINVAL for a Unix server */
 CONC_API int conc_server_close(conc_server_t *srv); /* stop accepting (closes the listening fd) */
-CONC_API int conc_server_wait_closed(conc_server_t *srv); /* and wait for the client tasks */
+CONC_API int conc_server_wait_closed(conc_server_t *srv);     /* and wait for the client tasks */
 CONC_API void conc_server_cancel_clients(conc_server_t *srv); /* cancel the running client tasks */
 CONC_API size_t conc_server_clients(conc_server_t *srv);      /* client tasks still running */
 /* The limit (conc_stream_set_limit) of the streams of clients accepted from now on. */
 CONC_API int conc_server_set_limit(conc_server_t *srv, size_t limit);
 /* Close if needed and free; client tasks still running keep what they use alive. */
 CONC_API void conc_server_free(conc_server_t *srv);
+
+/* ---- signals (loop.add_signal_handler) ---- */
+
+/* Run cb(signo, arg) on loop (NULL: the running one) as a loop callback whenever signo arrives;
+ * signals that come before it runs are merged. Call it in the loop's thread: signo is blocked
+ * there (and read through a signalfd), and a forwarding handler re-sends it to that thread from
+ * whichever thread the kernel picks. Replacing a handler keeps the signal set up. While installed
+ * it replaces conc_init's SIGINT routing or a conc_signal_handle handler for signo (the last one
+ * installed wins). -EINVAL for SIGKILL, SIGSTOP, the fault signals and numbers outside 1..64;
+ * -EBUSY if another loop handles signo. */
+CONC_API int conc_loop_add_signal_handler(conc_loop_t *loop, int signo,
+                                          void (*cb)(int signo, void *arg), void *arg);
+/* Remove it, restore the signal's previous disposition and unblock it in the calling thread (a
+ * signal that came but was not handled yet is dropped). false if there was none. Also done for
+ * every handler when the loop is freed. */
+CONC_API bool conc_loop_remove_signal_handler(conc_loop_t *loop, int signo);
+
+/* ---- subprocesses (asyncio.create_subprocess_exec) ----
+ *
+ * The child's exit is observed through a pidfd watched by the loop: no SIGCHLD handler is
+ * installed, nothing else the program does with SIGCHLD is disturbed (but a program that reaps
+ * every child itself, waitpid(-1), takes the status away: the return code is then 255, as
+ * Python's). The child starts with an empty signal mask and default dispositions for the signals
+ * this process handles, whatever the loop blocked. */
+typedef struct conc_subprocess conc_subprocess_t;
+
+enum {
+    CONC_SUBPROCESS_INHERIT = 0, /* the parent's fd */
+    CONC_SUBPROCESS_PIPE,        /* a pipe, as a stream (conc_subprocess_stdin/stdout/stderr) */
+    CONC_SUBPROCESS_DEVNULL,     /* /dev/null */
+    CONC_SUBPROCESS_STDOUT,      /* stderr only: where stdout goes */
+    CONC_SUBPROCESS_FD,          /* the fd in stdin_fd / stdout_fd / stderr_fd (not closed) */
+};
+
+typedef struct {
+    int stdin_mode, stdout_mode, stderr_mode; /* CONC_SUBPROCESS_* */
+    int stdin_fd, stdout_fd, stderr_fd;       /* for CONC_SUBPROCESS_FD */
+    const char *cwd;                          /* NULL: the parent's */
+    char *const *env;                         /* NULL: the parent's environ */
+} conc_subprocess_opts_t;
+
+/* Start file (searched in PATH when it has no '/') with argv (argv[0] first, NULL-terminated) on
+ * the running loop. opts NULL: everything inherited. -ENOENT / -EACCES... when it cannot be
+ * executed, -EPERM without a running loop. */
+CONC_API int conc_subprocess_exec(const char *file, char *const argv[],
+                                  const conc_subprocess_opts_t *opts, conc_subprocess_t **p);
+CONC_API pid_t conc_subprocess_pid(conc_subprocess_t *p);
+/* The pipes (borrowed: the subprocess owns them); NULL unless CONC_SUBPROCESS_PIPE. Closing the
+ * stdin stream (conc_stream_close, which sends what is buffered first) is the child's EOF; it
+ * is then gone from the subprocess (conc_subprocess_stdin returns NULL). */
+CONC_API conc_stream_t *conc_subprocess_stdin(conc_subprocess_t *p);
+CONC_API conc_stream_t *conc_subprocess_stdout(conc_subprocess_t *p);
+CONC_API conc_stream_t *conc_subprocess_stderr(conc_subprocess_t *p);
+/* Wait for the child to exit: 0 and *returncode (may be NULL) as Python's: the exit status, or
+ * -N when killed by signal N; -ECANCELED. */
+CONC_API int conc_subprocess_wait(conc_subprocess_t *p, int *returncode);
+/* 0 and *returncode once it exited, -EAGAIN while it runs. */
+CONC_API int conc_subprocess_returncode(conc_subprocess_t *p, int *returncode);
+/* Send input (may be NULL/0) to stdin and close it, read stdout and stderr to their ends, all at
+ * once (no pipe deadlock whatever the sizes), then wait. *out / *err (each may be NULL: the output is
+ * read and dropped) get malloc'd, NUL-terminated copies (free them), NULL for a stream that is not a
+ * pipe. A child that stops reading its stdin early is not an error. A cancellation stops it all
+ * (the child runs on: kill it if needed). */
+CONC_API int conc_subprocess_communicate(conc_subprocess_t *p, const void *input, size_t n,
+                                         char **out, size_t *outlen, char **err, size_t *errlen);
+CONC_API int conc_subprocess_send_signal(conc_subprocess_t *p, int signo); /* -ESRCH once exited */
+CONC_API int conc_subprocess_terminate(conc_subprocess_t *p);              /* SIGTERM */
+CONC_API int conc_subprocess_kill(conc_subprocess_t *p);                   /* SIGKILL */
+/* Close the pipes and free. A child still running is left running, unreaped by conc. */
+CONC_API void conc_subprocess_free(conc_subprocess_t *p);
 
 #ifdef __cplusplus
 }

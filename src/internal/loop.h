@@ -54,7 +54,7 @@ struct conc_loop {
     uint32_t sleeping; /* 0 awake, 1 in or about to enter epoll_wait, 2 someone woke it */
     uint32_t stopping;
     uint32_t running;
-    uint32_t inflight;
+    uint32_t inflight; /* | CONC__INFLIGHT_FREEING once conc_loop_free waits on it */
     uint32_t freeing;
     int epfd, efd;
 
@@ -99,8 +99,9 @@ CONC_HIDDEN void conc__remote_leave(conc_loop_t *loop);
 CONC_HIDDEN extern __thread conc_loop_t *conc__current_loop;
 /* Push a handle (state CONC__H_REMOTE or _REMOTE_AT) from another thread and wake the loop. */
 CONC_HIDDEN void conc__remote_push(conc_loop_t *loop, conc_handle_t *h);
-#define CONC__EFD_TOKEN  UINT64_MAX       /* epoll data of the wake-up eventfd */
-#define CONC__INTR_TOKEN (UINT64_MAX - 1) /* and of the SIGINT eventfd (conc__intr_efd) */
+#define CONC__INFLIGHT_FREEING (1u << 31)
+#define CONC__EFD_TOKEN        UINT64_MAX       /* epoll data of the wake-up eventfd */
+#define CONC__INTR_TOKEN       (UINT64_MAX - 1) /* and of the SIGINT eventfd (conc__intr_efd) */
 
 /* ---- for other modules (tasks, I/O) ---- */
 

@@ -53,10 +53,13 @@ void conc__remote_enter(conc_loop_t *loop) {
     __atomic_add_fetch(&loop->inflight, 1, __ATOMIC_SEQ_CST);
 }
 
-/* The last touch of the loop by another thread: once inflight is 0, conc_loop_free may proceed. */
+/* The last touch of the loop by another thread: once inflight is 0, conc_loop_free may proceed.
+ * conc_loop_free sets CONC__INFLIGHT_FREEING in the same word, so the decrement itself tells us
+ * whether to wake it: reading another field after it could read freed memory. The wake-up is a
+ * syscall on the word's address, harmless even if the loop is gone by then (as glibc's mutex
+ * unlock-then-free). */
 void conc__remote_leave(conc_loop_t *loop) {
-    if (__atomic_sub_fetch(&loop->inflight, 1, __ATOMIC_SEQ_CST) == 0 &&
-        __atomic_load_n(&loop->freeing, __ATOMIC_SEQ_CST))
+    if (__atomic_sub_fetch(&loop->inflight, 1, __ATOMIC_SEQ_CST) == CONC__INFLIGHT_FREEING)
         conc__futex_wake(&loop->inflight, INT_MAX, false);
 }
 

@@ -77,7 +77,9 @@ void conc_loop_free(conc_loop_t *loop) {
         free(h);
     }
     __atomic_store_n(&loop->freeing, 1, __ATOMIC_SEQ_CST);
-    for (uint32_t n; (n = __atomic_load_n(&loop->inflight, __ATOMIC_SEQ_CST)) != 0;)
+    __atomic_or_fetch(&loop->inflight, CONC__INFLIGHT_FREEING, __ATOMIC_SEQ_CST);
+    for (uint32_t n;
+         (n = __atomic_load_n(&loop->inflight, __ATOMIC_SEQ_CST)) != CONC__INFLIGHT_FREEING;)
         conc__wait_nointr(&loop->inflight, n, INFINITY, false);
     free_chain(loop->ready_head);
     free_chain(conc__xchg(&loop->remote, NULL));

@@ -9,6 +9,7 @@
  * as asyncio does. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -101,8 +102,7 @@ static void serve(conc_server_t *srv, int fd) {
     c->srv = srv;
     c->s = s;
     c->task = conc_task_spawn(srv->loop, client_main, c, NULL);
-    if (!c->task ||
-        conc_future_add_done_callback(conc_task_future(c->task), client_done, c) < 0) {
+    if (!c->task || conc_future_add_done_callback(conc_task_future(c->task), client_done, c) < 0) {
         /* out of memory: drop this connection */
         if (c->task) {
             conc_task_cancel(c->task);
@@ -160,6 +160,8 @@ int conc_server_from_fd(conc_loop_t *loop, int fd, void (*client)(conc_stream_t 
         close(fd);
         return -ENOMEM;
     }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0 && !(fl & O_NONBLOCK)) fcntl(fd, F_SETFL, fl | O_NONBLOCK); /* accept in batches */
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
     srv->is_unix = getsockname(fd, (struct sockaddr *)&ss, &len) == 0 && ss.ss_family == AF_UNIX;
@@ -190,7 +192,8 @@ int conc_start_server(conc_loop_t *loop, const char *host, int port,
 }
 
 int conc_start_unix_server(conc_loop_t *loop, const char *path,
-                           void (*client)(conc_stream_t *, void *), void *arg, conc_server_t **srv) {
+                           void (*client)(conc_stream_t *, void *), void *arg,
+                           conc_server_t **srv) {
     if (srv) *srv = NULL;
     if (!client || !srv || !path) return -EINVAL;
     char *copy = strdup(path);

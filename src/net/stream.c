@@ -37,8 +37,8 @@ static bool want_read(const conc_stream_t *s) {
 
 void conc__stream_update(conc_stream_t *s) {
     if (s->fd < 0) return;
-    unsigned ev = (want_read(s) ? CONC__IO_READ : 0) |
-                  (s->wlen > s->wpos && !s->werr ? CONC__IO_WRITE : 0);
+    unsigned ev =
+        (want_read(s) ? CONC__IO_READ : 0) | (s->wlen > s->wpos && !s->werr ? CONC__IO_WRITE : 0);
     if (ev == s->armed) return;
     if (ev == 0) {
         conc__loop_unwatch(s->loop, s->fd);

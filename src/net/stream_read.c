@@ -54,10 +54,11 @@ ssize_t conc_stream_readexactly(conc_stream_t *s, void *buf, size_t n) {
         consume(s, buf, n);
         return (ssize_t)n;
     }
+    size_t total = n;
     for (;;) {
         if (s->rlen - s->rpos >= n) {
             consume(s, buf, n);
-            return (ssize_t)n;
+            return (ssize_t)total;
         }
         if (s->rerr) return s->rerr;
         if (s->eof) return CONC_ECLOSED;

@@ -38,8 +38,9 @@ int conc_tcp_connect(const char *host, int port, double timeout) {
             continue;
         }
         double left = deadline == INFINITY ? -1 : deadline - conc_monotonic();
-        r = left < 0 && deadline != INFINITY ? -ETIMEDOUT
-                                             : conc_sock_connect(fd, a->ai_addr, a->ai_addrlen, left);
+        r = left < 0 && deadline != INFINITY
+                ? -ETIMEDOUT
+                : conc_sock_connect(fd, a->ai_addr, a->ai_addrlen, left);
         if (r == 0) {
             int one = 1;
             setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -57,7 +58,8 @@ int conc_tcp_listen(const char *host, int port, int backlog) {
     if (port < 0 || port > 65535) return -EINVAL;
     char service[8];
     snprintf(service, sizeof service, "%d", port);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE},
                     *res;
     int r = conc_getaddrinfo(host, service, &hints, &res);
