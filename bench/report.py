@@ -29,6 +29,13 @@ TARGETS = {
     "task_create_complete": ("task create + complete", "ns", None, 20),
     "aqueue_item": ("async Queue producer -> consumer, per item", "ns", None, None),
     "sleeping_100k_rss": ("100,000 sleeping tasks, RSS (target < 1024 MiB)", "MiB", None, None),
+    "executor_thread_roundtrip": ("ThreadPool submit -> result, warm", "ns", None, None),
+    "executor_process_roundtrip": ("ProcessPool submit -> result, warm (peer: raw framed pipe to a forked child)", "ns", 3.0, None),
+    "executor_mpi_roundtrip": ("MPI pool submit -> result, warm (peer: MPI send+recv pair)", "ns", 2.0, None),
+    "executor_thread_map": ("ThreadPool map, 20k tiny tasks, 2 workers, per task", "ns", None, None),
+    "executor_process_map_1": ("ProcessPool map, 20k tiny tasks, 2 workers, chunksize 1, per task", "ns", None, 20),
+    "executor_process_map_64": ("ProcessPool map, 20k tiny tasks, 2 workers, chunksize 64, per task", "ns", None, 20),
+    "executor_primes_scaling": ("ProcessPool CPU-bound map, speed-up 1 -> 2 workers (target >= 1.8)", "x", None, None),
 }
 
 
@@ -72,6 +79,10 @@ def main():
         if row == "sleeping_100k_rss":
             ok = conc < 1024
             tgt = "< 1 GiB " + ("✓" if ok else "✗")
+            misses += not ok
+        elif row == "executor_primes_scaling":
+            ok = conc >= 1.8
+            tgt = "≥ 1.8× " + ("✓" if ok else "✗")
             misses += not ok
         elif target and ratio is not None:
             ok = ratio <= target
