@@ -32,6 +32,7 @@ TARGETS = {
     "executor_thread_roundtrip": ("ThreadPool submit -> result, warm", "ns", None, None),
     "executor_process_roundtrip": ("ProcessPool submit -> result, warm (peer: raw framed pipe to a forked child)", "ns", 3.0, None),
     "executor_mpi_roundtrip": ("MPI pool submit -> result, warm (peer: MPI send+recv pair)", "ns", 2.0, None),
+    "executor_to_thread_roundtrip": ("loop to_thread round trip from a task (default pool)", "ns", None, None),
     "executor_thread_map": ("ThreadPool map, 20k tiny tasks, 2 workers, per task", "ns", None, None),
     "executor_process_map_1": ("ProcessPool map, 20k tiny tasks, 2 workers, chunksize 1, per task", "ns", None, 20),
     "executor_process_map_64": ("ProcessPool map, 20k tiny tasks, 2 workers, chunksize 64, per task", "ns", None, 20),
