@@ -8,6 +8,8 @@
  *   worker on CPU 1, pinned by the pool's initializer) - the issue's target is <= 3x.
  * - executor_thread_map / executor_process_map_1 / _64: map of 20,000 tiny tasks over 2 workers,
  *   chunksize 1 and 64 (the thread pool ignores it), ns per task (unpinned: both cores).
+ * - executor_to_thread_roundtrip: conc_to_thread of a trivial function from a task, warm (the
+ *   loop's default pool), vs asyncio.to_thread.
  * - executor_primes_scaling: a CPU-bound map (count primes below 60,000 in 64 slices) on a process
  *   pool of 1 then 2 workers: the speed-up (target >= 1.8 on 2 cores; a busy machine lowers it). */
 #include "harness.h"
@@ -153,6 +155,29 @@ static void map_row(const char *row, conc_executor_t *ex, size_t chunk) {
     fflush(stdout);
 }
 
+static void *nothing(void *arg) {
+    return arg;
+}
+
+static long to_thread_n;
+static double to_thread_t;
+
+static void *to_thread_main(void *arg) {
+    (void)arg;
+    conc_to_thread(nothing, NULL, NULL); /* warm: the default pool exists */
+    double t = bench_now();
+    for (long i = 0; i < to_thread_n; i++)
+        if (conc_to_thread(nothing, NULL, NULL) != 0) exit(8);
+    to_thread_t = bench_now() - t;
+    return NULL;
+}
+
+static double to_thread_roundtrips(long n) {
+    to_thread_n = n;
+    if (conc_run(to_thread_main, NULL, NULL) != 0) exit(9);
+    return to_thread_t;
+}
+
 static double primes_time(unsigned workers) {
     conc_executor_t *ex;
     if (conc_process_pool_new(&ex, workers, &(conc_pool_opts_t){.method = CONC_START_FORK}) != 0)
@@ -200,6 +225,10 @@ int main(int argc, char **argv) {
         conc_executor_free(ex_now);
         close(raw_fd);
         waitpid(raw_child, NULL, 0);
+    }
+    if (WANT("executor_to_thread_roundtrip")) {
+        bench_pin(0);
+        pair_many("executor_to_thread_roundtrip", to_thread_roundtrips, NULL);
     }
     cpu_set_t all;
     CPU_ZERO(&all);

@@ -4,8 +4,10 @@ Prints one line per row: row<TAB>ns per operation (median).
 - executor_thread_roundtrip: ThreadPoolExecutor(1): submit(tiny, b) then .result(), warm.
 - executor_process_roundtrip: ProcessPoolExecutor(1, fork), the worker pinned to CPU 1 by its
   initializer, the submitter on CPU 0.
+- executor_to_thread_roundtrip: `await asyncio.to_thread(f)` in a loop, warm.
 - executor_thread_map, executor_process_map_1, executor_process_map_64: list(ex.map(tiny, 20,000
   items, chunksize)) over 2 workers, ns per task."""
+import asyncio
 import multiprocessing as mp
 import os
 import statistics
@@ -45,6 +47,21 @@ def roundtrip(ex, reps=41):
     return statistics.median(run(n) / n * 1e9 for _ in range(reps))
 
 
+def nothing():
+    return None
+
+
+def to_thread_ns(reps=21):
+    async def run(n):
+        await asyncio.to_thread(nothing)
+        t = time.perf_counter()
+        for _ in range(n):
+            await asyncio.to_thread(nothing)
+        return time.perf_counter() - t
+    n = 2000
+    return statistics.median(asyncio.run(run(n)) / n * 1e9 for _ in range(reps))
+
+
 def map_ns(ex, chunk):
     items = [b"12345678"] * MAPN
     list(ex.map(tiny, items[:2000], chunksize=chunk))
@@ -70,6 +87,9 @@ if __name__ == "__main__":
         pin(0)
         with ProcessPoolExecutor(1, mp_context=ctx, initializer=pin, initargs=(1,)) as ex:
             print(f"executor_process_roundtrip\t{roundtrip(ex):.1f}", flush=True)
+    if want("executor_to_thread_roundtrip"):
+        pin(0)
+        print(f"executor_to_thread_roundtrip\t{to_thread_ns():.1f}", flush=True)
     try:
         os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
     except (AttributeError, OSError):

@@ -35,6 +35,14 @@ TARGETS = {
     "echo_rt_1conn_uvloop": ("TCP echo, 1 conn (peer: uvloop)", "ns", None, None),
     "echo_rt_50conn_uvloop": ("TCP echo, 50 conns (peer: uvloop)", "ns", None, None),
     "sleeping_100k_rss": ("100,000 sleeping tasks, RSS (target < 1024 MiB)", "MiB", None, None),
+    "executor_thread_roundtrip": ("ThreadPool submit -> result, warm", "ns", None, None),
+    "executor_process_roundtrip": ("ProcessPool submit -> result, warm (peer: raw framed pipe to a forked child)", "ns", 3.0, None),
+    "executor_mpi_roundtrip": ("MPI pool submit -> result, warm (peer: MPI send+recv pair)", "ns", 2.0, None),
+    "executor_to_thread_roundtrip": ("loop to_thread round trip from a task (default pool)", "ns", None, None),
+    "executor_thread_map": ("ThreadPool map, 20k tiny tasks, 2 workers, per task", "ns", None, None),
+    "executor_process_map_1": ("ProcessPool map, 20k tiny tasks, 2 workers, chunksize 1, per task", "ns", None, 20),
+    "executor_process_map_64": ("ProcessPool map, 20k tiny tasks, 2 workers, chunksize 64, per task", "ns", None, 20),
+    "executor_primes_scaling": ("ProcessPool CPU-bound map, speed-up 1 -> 2 workers (target >= 1.8)", "x", None, None),
 }
 
 
@@ -78,6 +86,10 @@ def main():
         if row == "sleeping_100k_rss":
             ok = conc < 1024
             tgt = "< 1 GiB " + ("✓" if ok else "✗")
+            misses += not ok
+        elif row == "executor_primes_scaling":
+            ok = conc >= 1.8
+            tgt = "≥ 1.8× " + ("✓" if ok else "✗")
             misses += not ok
         elif target and ratio is not None:
             ok = ratio <= target

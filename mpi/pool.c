@@ -7,8 +7,8 @@
  *
  * Protocol: one task batch in flight per worker, as mpi4py (one message out, one RESULT back per
  * task, so a dead rank points at its task). Work is found by its CONC_WORK name: every rank runs
- * the same binary. A rank polls with MPI_Iprobe and a backoff (spin ~100 us, then sleeps growing to
- * 1 ms) rather than a blocking receive: Open MPI's blocking receive spins at 100% CPU, which N idle
+ * the same binary. A rank polls with MPI_Iprobe and a backoff (spins for 1 ms after the last message, then
+ * sleeps growing to 1 ms) rather than a blocking receive: Open MPI's blocking receive spins at 100% CPU, which N idle
  * workers on a shared machine cannot afford (mpi4py#419).
  *
  * A dead worker rank: MPI itself (without ULFM) never reports it - a receive from it just never
@@ -72,11 +72,15 @@ static double now_s(void) {
 
 static void backoff_reset(struct backoff *b) {
     b->since = now_s();
-    b->sleep_ns = 1000;
+    b->sleep_ns = 10000;
 }
 
+/* For 1 ms after the last message: spin, as MPI's own blocking receive does (a warm exchange
+ * answers well within it; a yield or the shortest nanosleep - ~60 us of timer slack - would cost
+ * a scheduler round on a busy machine); then sleep, doubling up to 1 ms, so idle ranks cost
+ * nothing. */
 static void backoff_wait(struct backoff *b) {
-    if (now_s() - b->since < 100e-6) return; /* spin: a warm exchange answers within this */
+    if (now_s() - b->since < 1e-3) return;
     struct timespec ts = {0, b->sleep_ns};
     nanosleep(&ts, NULL);
     if (b->sleep_ns < 1000000) b->sleep_ns *= 2;
@@ -407,6 +411,13 @@ static void *manager(void *arg) {
         }
         if (p->closing && !busy && !p->head) break;
         if (!busy) {
+            /* right after a result the next submit usually follows: keep polling a little
+             * rather than pay a thread wake-up for it */
+            if (now_s() - bo.since < 1e-3) {
+                pthread_mutex_unlock(&p->mu);
+                pthread_mutex_lock(&p->mu);
+                continue;
+            }
             pthread_cond_wait(&p->cv, &p->mu);
             backoff_reset(&bo);
             continue;

@@ -122,6 +122,11 @@ CONC_API int conc_mpi_init(int *argc, char ***argv); /* call right after conc_in
 typedef struct {
     unsigned spawn;
 } conc_mpi_opts_t;
+/* opts NULL or spawn 0: the static pool of ranks 1..N-1 (once per run: CONC_ECLOSED after its
+ * shutdown, -ECHILD in a run without worker ranks); -EPERM before conc_mpi_init. A worker rank
+ * that dies fails its task with CONC_EBROKEN (detected for ranks on the driver's host) and the
+ * pool goes on with the others; run mpirun with --enable-recovery so the job survives it
+ * (docs/executors.md). */
 CONC_API int conc_mpi_pool_new(conc_executor_t **ex, const conc_mpi_opts_t *opts);
 
 #ifdef __cplusplus
