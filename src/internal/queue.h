@@ -76,6 +76,7 @@ struct conc_queue {
     int memfd, efd;    /* the memory file; an eventfd conc_wait polls (readable: maybe non-empty) */
     uint32_t closed;   /* atomic: this process puts no more */
     uint32_t sleepers; /* atomic: this handle's threads in conc__queue_sleep (see wake.c) */
+    uint32_t sleepers_pid; /* atomic: the process whose threads `sleepers` counts */
 };
 
 static inline uint32_t *conc__q_lo32(uint64_t *w) {

@@ -19,6 +19,7 @@
 #include <limits.h>
 #include <sched.h>
 #include <unistd.h>
+#include "conc/time.h"
 #include "../internal/queue.h"
 #include "../internal/sync.h"
 
@@ -27,6 +28,12 @@
 int conc__queue_sleep(conc_queue_t *q, uint64_t *word, uint64_t val, uint32_t *waiters,
                       double deadline) {
     int r = 0;
+    /* In a fork child, the count copied from the parent names threads that do not exist here. */
+    uint32_t pid = __atomic_load_n(&q->sleepers_pid, __ATOMIC_ACQUIRE),
+             me = (uint32_t)conc__self_pid();
+    if (pid != me && __atomic_compare_exchange_n(&q->sleepers_pid, &pid, me, false,
+                                                 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        __atomic_store_n(&q->sleepers, 0, __ATOMIC_SEQ_CST);
     __atomic_add_fetch(&q->sleepers, 1, __ATOMIC_SEQ_CST);
     for (int i = 0; conc__spin_ok && i < SPINS; i++) {
         if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != val) goto out;
@@ -54,7 +61,11 @@ void conc__queue_wake(conc_queue_t *q, uint64_t *word, uint32_t *waiters) {
 void conc_queue_close(conc_queue_t *q) {
     if (!q) return;
     __atomic_store_n(&q->closed, 1u, __ATOMIC_SEQ_CST);
-    while (__atomic_load_n(&q->sleepers, __ATOMIC_SEQ_CST)) {
+    /* bounded all the same: a count left wrong by a fork that raced a sleeper must not hang us */
+    double end = conc_monotonic() + 1.0;
+    while (__atomic_load_n(&q->sleepers, __ATOMIC_SEQ_CST) &&
+           (uint32_t)conc__self_pid() == __atomic_load_n(&q->sleepers_pid, __ATOMIC_ACQUIRE) &&
+           conc_monotonic() < end) {
         conc__futex_wake(conc__q_lo32(&q->h->pword), INT_MAX, true);
         conc__futex_wake(conc__q_lo32(&q->h->gword), INT_MAX, true);
         sched_yield();
