@@ -70,11 +70,13 @@ struct conc_queue {
     struct conc__qhdr *h;
     unsigned char *ring;
     size_t map_bytes;
-    uint64_t units;   /* a private copy: never trust the shared header for bounds */
-    uint64_t maxsize; /* 0: none */
-    size_t spill_min; /* longer messages are spilled */
-    int memfd, efd;   /* the memory file; an eventfd conc_wait polls (readable: maybe non-empty) */
-    uint32_t closed;  /* atomic: this process puts no more */
+    uint64_t units;    /* a private copy: never trust the shared header for bounds */
+    uint64_t maxsize;  /* 0: none */
+    size_t spill_min;  /* longer messages are spilled */
+    int memfd, efd;    /* the memory file; an eventfd conc_wait polls (readable: maybe non-empty) */
+    uint32_t closed;   /* atomic: this process puts no more */
+    uint32_t sleepers; /* atomic: this handle's threads in conc__queue_sleep (see wake.c) */
+    uint32_t sleepers_pid; /* atomic: the process whose threads `sleepers` counts */
 };
 
 static inline uint32_t *conc__q_lo32(uint64_t *w) {
@@ -103,7 +105,8 @@ CONC_HIDDEN void conc__queue_copy_out(conc_queue_t *q, uint64_t pos, void *dst, 
 /* Whole-buffer pread/pwrite on the memory file: 0 or a negative errno. */
 CONC_HIDDEN int conc__queue_pio(int fd, void *buf, size_t n, uint64_t off, bool write);
 /* Sleep until *word changes from val (spinning briefly first), counting ourselves in *waiters. */
-CONC_HIDDEN int conc__queue_sleep(uint64_t *word, uint64_t val, uint32_t *waiters, double deadline);
+CONC_HIDDEN int conc__queue_sleep(conc_queue_t *q, uint64_t *word, uint64_t val, uint32_t *waiters,
+                                  double deadline);
 /* After a commit: wake sleepers on the word if any may sleep; tell conc_wait pollers. */
 CONC_HIDDEN void conc__queue_wake(conc_queue_t *q, uint64_t *word, uint32_t *waiters);
 

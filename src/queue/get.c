@@ -46,7 +46,7 @@ static int take(conc_queue_t *q, uint64_t pw, uint64_t gw, void **buf, size_t *l
     stop_here("get");
     uint64_t ngw = ((CONC__Q_CNT(gw) + 1) & CONC__Q_CNT_MASK) << CONC__Q_POS_BITS |
                    ((pos + need) & CONC__Q_POS_MASK);
-    conc__store(&q->h->gword, ngw); /* the commit */
+    __atomic_store_n(&q->h->gword, ngw, __ATOMIC_SEQ_CST); /* the commit (wake.c: why SEQ_CST) */
     if (spill)
         fallocate(q->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
                   (off_t)CONC__Q_SPILL_STRIDE);
@@ -78,7 +78,7 @@ int conc_queue_get(conc_queue_t *q, void **buf, size_t *len, double timeout) {
         }
         conc_lock_release(&h->glock);
         if (conc__load(&q->closed)) return CONC_ECLOSED;
-        r = conc__queue_sleep(&h->pword, pw, &h->gwaiters, deadline);
+        r = conc__queue_sleep(q, &h->pword, pw, &h->gwaiters, deadline);
         if (r < 0) return r;
     }
 }

@@ -42,7 +42,7 @@ static int write_record(conc_queue_t *q, uint64_t pw, const void *buf, size_t le
     conc__queue_copy_in(q, pos * 8, &hdr, sizeof hdr);
     uint64_t npw = ((CONC__Q_CNT(pw) + 1) & CONC__Q_CNT_MASK) << CONC__Q_POS_BITS |
                    ((pos + need) & CONC__Q_POS_MASK);
-    conc__store(&q->h->pword, npw); /* the commit */
+    __atomic_store_n(&q->h->pword, npw, __ATOMIC_SEQ_CST); /* the commit (wake.c: why SEQ_CST) */
     return 0;
 }
 
@@ -70,7 +70,7 @@ int conc_queue_put(conc_queue_t *q, const void *buf, size_t len, double timeout)
             return r;
         }
         conc_lock_release(&h->plock);
-        r = conc__queue_sleep(&h->gword, gw, &h->pwaiters, deadline);
+        r = conc__queue_sleep(q, &h->gword, gw, &h->pwaiters, deadline);
         if (conc__load(&q->closed)) return CONC_ECLOSED;
         if (r < 0) return r;
     }

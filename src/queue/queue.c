@@ -1,4 +1,4 @@
-/* Creating, mapping, closing and freeing a Queue (the layout is in internal/queue.h).
+/* Creating, mapping and freeing a Queue (closing: wake.c) (the layout is in internal/queue.h).
  *
  * The ring lives in a memfd rather than a named shm segment: nothing in /dev/shm to leak when a
  * process dies, and the fd is what travels to a spawned or forkserver child (SCM_RIGHTS), so the
@@ -89,14 +89,6 @@ int conc_queue_new(conc_queue_t **qp, const conc_queue_opts_t *opts) {
         close(efd);
     }
     return r;
-}
-
-void conc_queue_close(conc_queue_t *q) {
-    if (!q) return;
-    conc__store(&q->closed, 1u);
-    /* Our own threads asleep in put or get re-check the flag (others just look again). */
-    conc__futex_wake(conc__q_lo32(&q->h->pword), INT_MAX, true);
-    conc__futex_wake(conc__q_lo32(&q->h->gword), INT_MAX, true);
 }
 
 void conc_queue_free(conc_queue_t *q) {

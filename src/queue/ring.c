@@ -8,6 +8,7 @@
 #include "../internal/queue.h"
 
 void conc__queue_copy_in(conc_queue_t *q, uint64_t pos, const void *src, size_t n) {
+    if (n == 0) return; /* src may be NULL then: an empty message */
     size_t size = (size_t)q->units * 8, off = (size_t)(pos & (size - 1));
     size_t first = n < size - off ? n : size - off;
     memcpy(q->ring + off, src, first);

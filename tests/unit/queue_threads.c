@@ -3,6 +3,7 @@
  * get; close waking this process's blocked calls; SIGINT ending a blocked get in the main thread. */
 /* TEST_TIMEOUT: 120 */
 #include "ipc_util.h"
+#include "internal/queue.h"
 
 #define THREADS 4
 #define PER     5000
@@ -129,6 +130,32 @@ static void close_wakes_blocked(void **state) {
     conc_queue_free(q);
 }
 
+/* A fork child inherits the handle's count of sleeping threads but not the threads: its close must
+ * not wait for them. */
+static int child_closes(void *arg) {
+    (void)arg;
+    double t0 = conc_monotonic();
+    conc_queue_close(q);
+    CHECK(conc_monotonic() - t0 < 0.5);
+    CHECK(conc_queue_put(q, "c", 1, 0) == CONC_ECLOSED);
+    return 0;
+}
+
+static void close_in_fork_child(void **state) {
+    (void)state;
+    assert_int_equal(conc_queue_new(&q, NULL), 0);
+    STORE(&asleep, 0);
+    pthread_t t = start_thread(get_one, NULL);
+    WAIT_UNTIL(LOAD(&asleep));
+    WAIT_UNTIL(__atomic_load_n(&q->h->gwaiters, __ATOMIC_ACQUIRE) ==
+               1); /* in the kernel, or nearly */
+    pid_t pid = fork_body(child_closes, NULL);
+    assert_int_equal(reap(pid), 0);
+    assert_int_equal(conc_queue_put(q, "x", 1, 0), 0); /* the parent's handle is still open */
+    assert_int_equal((intptr_t)join_thread(t), 0);
+    conc_queue_free(q);
+}
+
 static int interrupted_get(void *arg) {
     (void)arg;
     void *buf;
@@ -150,4 +177,5 @@ static void sigint_interrupts(void **state) {
 }
 
 CONC_TEST_MAIN(cmocka_unit_test(many_to_many), cmocka_unit_test(wakeups),
-               cmocka_unit_test(close_wakes_blocked), cmocka_unit_test(sigint_interrupts))
+               cmocka_unit_test(close_wakes_blocked), cmocka_unit_test(close_in_fork_child),
+               cmocka_unit_test(sigint_interrupts))
