@@ -126,9 +126,14 @@ int conc__mserve(const conc__mserve_opts_t *o) {
     return r;
 }
 
-int conc_manager_serve(const conc_manager_opts_t *opts) {
+int conc_manager_serve_notify(const conc_manager_opts_t *opts,
+                              void (*ready)(const char *address, void *arg), void *arg) {
     if (!opts || !opts->authkey || !opts->authkey_len) return -EINVAL;
-    conc__mserve_opts_t o = {opts->address, opts->authkey, opts->authkey_len, opts->max_message, -1,
-                             NULL,          NULL};
+    conc__mserve_opts_t o = {
+        opts->address, opts->authkey, opts->authkey_len, opts->max_message, -1, ready, arg};
     return conc__mserve(&o);
+}
+
+int conc_manager_serve(const conc_manager_opts_t *opts) {
+    return conc_manager_serve_notify(opts, NULL, NULL);
 }

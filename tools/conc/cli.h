@@ -2,4 +2,5 @@
 #ifndef CONC_CLI_H
 #define CONC_CLI_H
 int conc_cli_bound(int argc, char **argv);
+int conc_cli_manager(int argc, char **argv);
 #endif

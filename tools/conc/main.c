@@ -4,10 +4,10 @@
 #include "cli.h"
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: conc COMMAND [ARGS...]\n"
-            "commands:\n"
-            "  bound [--json] -- CMD [ARGS...]  run CMD and say whether it is CPU- or IO-bound\n");
+    fprintf(f, "usage: conc COMMAND [ARGS...]\n"
+               "commands:\n"
+               "  bound [--json] -- CMD [ARGS...]  run CMD and say whether it is CPU- or IO-bound\n"
+               "  manager serve --address ADDR --authkey-file FILE  run a manager server\n");
 }
 
 int main(int argc, char **argv) {
@@ -17,6 +17,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (!strcmp(argv[1], "bound")) return conc_cli_bound(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "manager")) return conc_cli_manager(argc - 1, argv + 1);
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
         usage(stdout);
         return 0;
