@@ -58,6 +58,9 @@ CONC_API int conc_manager_start(conc_manager_t **m, const conc_manager_opts_t *o
 /* Serve in this process until a client asks for shutdown (0) or SIGINT in the main thread
  * (-EINTR). What `conc manager serve` runs. */
 CONC_API int conc_manager_serve(const conc_manager_opts_t *opts);
+/* The same, calling ready(address, arg) once listening, with the real address (port 0 resolved). */
+CONC_API int conc_manager_serve_notify(const conc_manager_opts_t *opts,
+                                       void (*ready)(const char *address, void *arg), void *arg);
 /* CONC_EAUTH if either side does not know the key; -ECONNREFUSED, -ENOENT, ... from the socket */
 CONC_API int conc_manager_connect(conc_manager_t **m, const char *address, const void *authkey,
                                   size_t len);

@@ -145,7 +145,8 @@ typedef struct {
     const char *address;
     const unsigned char *key;
     size_t key_len, max;
-    int ctl_fd; /* -1, or a pidfd: when that process ends, so does the server */
+    int ctl_fd;   /* -1, or a pidfd: when that process ends, so does the server */
+    bool no_intr; /* SIGINT is not ours to honour (the server process ignores it) */
     void (*ready)(const char *address, void *arg); /* once listening, with the real address */
     void *ready_arg;
 } conc__mserve_opts_t;

@@ -35,29 +35,30 @@ int conc__dict_set(sconn_t *c, mobj_t *o, const conc__mreq_t *r) {
     return 0;
 }
 
-static hent_t *find(mobj_t *o, const conc__mreq_t *r) {
+/* The entry named by the one key argument: 0 (*e NULL if absent) or -EINVAL. */
+static int find(mobj_t *o, const conc__mreq_t *r, hent_t **e) {
     const char *a = r->args, *k;
     uint32_t kl;
-    if (r->nargs != 1 || conc__mp_bytes(&a, &k, &kl) < 0) return NULL;
-    return conc__htab_find(&o->u.dict, k, kl);
+    if (r->nargs != 1 || conc__mp_bytes(&a, &k, &kl) < 0) return -EINVAL;
+    *e = conc__htab_find(&o->u.dict, k, kl);
+    return 0;
 }
 
 int conc__dict_get(sconn_t *c, mobj_t *o, const conc__mreq_t *r) {
-    hent_t *e = find(o, r);
-    if (e)
-        conc__reply(c, r->msgid, 0, conc__put_blob, e->val);
-    else
-        conc__reply(c, r->msgid, r->nargs == 1 ? -ENOENT : -EINVAL, NULL, NULL);
+    hent_t *e = NULL;
+    int err = find(o, r, &e);
+    if (!err && !e) err = -ENOENT;
+    conc__reply(c, r->msgid, err, err ? NULL : conc__put_blob, err ? NULL : e->val);
     return 0;
 }
 
 int conc__dict_del(sconn_t *c, mobj_t *o, const conc__mreq_t *r) {
-    hent_t *e = find(o, r);
-    int err = r->nargs == 1 ? -ENOENT : -EINVAL;
-    if (e) {
+    hent_t *e = NULL;
+    int err = find(o, r, &e);
+    if (!err && !e) err = -ENOENT;
+    if (!err) {
         free(e->val);
         conc__htab_del(&o->u.dict, e);
-        err = 0;
     }
     conc__reply(c, r->msgid, err, NULL, NULL);
     return 0;

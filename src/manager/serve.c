@@ -40,7 +40,7 @@ static int loop(srv_t *s) {
     while (!s->stop) {
         double deadline = next_deadline(s);
         int ms = -1;
-        if (conc__intr_here()) {
+        if (!s->no_intr && conc__intr_here()) {
             struct pollfd p = {s->epfd, POLLIN, 0};
             int r = conc__wait_fds(&p, 1, deadline, true);
             if (r == -EINTR) return -EINTR;
@@ -84,6 +84,7 @@ int conc__mserve(const conc__mserve_opts_t *o) {
     memset(&s, 0, sizeof s);
     s.lfd = s.epfd = -1;
     s.ctl_fd = o->ctl_fd;
+    s.no_intr = o->no_intr;
     s.key = o->key;
     s.key_len = o->key_len;
     s.max = o->max ? o->max : CONC_MANAGER_DEFAULT_MAX_MESSAGE;
@@ -126,9 +127,14 @@ int conc__mserve(const conc__mserve_opts_t *o) {
     return r;
 }
 
-int conc_manager_serve(const conc_manager_opts_t *opts) {
+int conc_manager_serve_notify(const conc_manager_opts_t *opts,
+                              void (*ready)(const char *address, void *arg), void *arg) {
     if (!opts || !opts->authkey || !opts->authkey_len) return -EINVAL;
-    conc__mserve_opts_t o = {opts->address, opts->authkey, opts->authkey_len, opts->max_message, -1,
-                             NULL,          NULL};
+    conc__mserve_opts_t o = {
+        opts->address, opts->authkey, opts->authkey_len, opts->max_message, -1, false, ready, arg};
     return conc__mserve(&o);
+}
+
+int conc_manager_serve(const conc_manager_opts_t *opts) {
+    return conc_manager_serve_notify(opts, NULL, NULL);
 }

@@ -108,7 +108,8 @@ struct srv {
     uint64_t next_id;
     size_t unauth;   /* connections still in the handshake */
     bool accept_off; /* out of fds: the listener rests until a connection closes */
-    bool made;       /* the request being dispatched created its object */
+    bool no_intr;
+    bool made; /* the request being dispatched created its object */
     bool stop;
 };
 

@@ -50,7 +50,7 @@ static int server_main(const void *arg, size_t len) {
     char *address = h.addr_len ? strndup((const char *)key + h.key_len, h.addr_len) : NULL;
     signal(SIGINT, SIG_IGN);
     int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)h.parent, 0);
-    conc__mserve_opts_t o = {address, key, h.key_len, (size_t)h.max, pidfd, ready, report};
+    conc__mserve_opts_t o = {address, key, h.key_len, (size_t)h.max, pidfd, true, ready, report};
     int r = pidfd < 0 ? -errno : conc__mserve(&o);
     if (r < 0) { /* before ready: tell the parent why */
         char msg[16];

@@ -4,4 +4,5 @@
 int conc_cli_bound(int argc, char **argv);
 int conc_cli_vm(int argc, char **argv);
 int conc_cli_demo(int argc, char **argv);
+int conc_cli_manager(int argc, char **argv);
 #endif
