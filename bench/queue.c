@@ -1,4 +1,4 @@
-/* conc's Queue vs a raw pipe, row by row (bench/queue.py: CPython's multiprocessing.Queue).
+/* conc's Queue vs a raw pipe, row by row (bench/mp_queue.py: CPython's multiprocessing.Queue).
  *
  * Output: one line per row, tab-separated: row, unit, conc ns, raw ns, median ratio conc/raw.
  * - queue_throughput_64b: a producer (the parent, CPU 0) streams 64-byte messages to a consumer

@@ -9,13 +9,9 @@ Prints one line per row: row<TAB>ns per message or round trip (median of 9 repet
 import os
 import sys
 
-# This file's directory comes first on sys.path, and this file is named like the stdlib's queue
-# module, which multiprocessing imports: take the directory out before importing it.
-sys.path = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
-
-import multiprocessing as mp  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
+import multiprocessing as mp
+import statistics
+import time
 
 REPS = 9
 MSG = b"x" * 64
