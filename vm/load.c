@@ -230,7 +230,7 @@ static int line_func(asm_t *a, uint32_t line, tok_t *tk, int n, int *cur) {
         return fail(a, line, "'func' inside function '%s' (missing 'end'?)", p->funcs[*cur].name);
     if (n < 3 || n > 4) return fail(a, line, "expected 'func NAME NARGS [NLOCALS]'");
     if (!is_name(&tk[1])) return fail(a, line, "bad function name '%s'", show(&tk[1], b));
-    uint32_t nargs, extra = 0;
+    uint32_t nargs = 0, extra = 0;
     int r = parse_count(a, line, &tk[2], "the number of arguments", VM_MAX_LOCALS, &nargs);
     if (r == 0 && n == 4)
         r = parse_count(a, line, &tk[3], "the number of locals", VM_MAX_LOCALS, &extra);
