@@ -182,7 +182,7 @@ static double primes_time(unsigned workers) {
     conc_executor_t *ex;
     if (conc_process_pool_new(&ex, workers, &(conc_pool_opts_t){.method = CONC_START_FORK}) != 0)
         exit(6);
-    enum { SLICES = 64, TOP = 60000 };
+    enum { SLICES = 64, TOP = 1000000 };
     int bounds[SLICES][2];
     conc_bytes_t args[SLICES];
     conc_future_t *fs[SLICES];
