@@ -20,8 +20,10 @@ static conc_manager_t *m;
 static conc_mdict_t *d;
 
 static void pin(int cpu) {
-    const char *e = getenv("CONC_BENCH_PIN"); /* 0: leave placement to the scheduler */
+    /* 0: leave placement to the scheduler; "same": server and client share CPU 0 */
+    const char *e = getenv("CONC_BENCH_PIN");
     if (e && !strcmp(e, "0")) return;
+    if (e && !strcmp(e, "same")) cpu = 0;
     cpu_set_t s;
     CPU_ZERO(&s);
     CPU_SET(cpu % (int)sysconf(_SC_NPROCESSORS_ONLN), &s);
