@@ -12,60 +12,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "conc.h"
+#include "example_run.h"
 #include "test.h"
-
-extern char **environ;
 
 #define RUN_LIMIT 20.0 /* seconds; each takes well under 2 s without sanitizers */
 
-static void run(const char *name, const char *arg, char *out, size_t cap) {
-    char path[512];
-    snprintf(path, sizeof path, CONC_BINARY_DIR "/examples/%s", name);
-    int fds[2];
-    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-    char *argv[] = {(char *)name, (char *)arg, NULL};
-    pid_t pid;
-    double t0 = conc_monotonic();
-    assert_int_equal(posix_spawn(&pid, path, &fa, NULL, argv, environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    close(fds[1]);
-    size_t len = 0;
-    for (;;) {
-        double left = t0 + RUN_LIMIT - conc_monotonic();
-        if (left <= 0) {
-            kill(pid, SIGKILL); /* our own child */
-            break;
-        }
-        struct pollfd p = {.fd = fds[0], .events = POLLIN};
-        if (poll(&p, 1, (int)(left * 1000) + 1) <= 0) continue;
-        ssize_t n = read(fds[0], out + len, cap - 1 - len);
-        if (n <= 0) break;
-        len += (size_t)n;
-    }
-    out[len] = 0;
-    close(fds[0]);
-    int st;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    fprintf(stderr, "---- %s (%.2f s) ----\n%s", name, conc_monotonic() - t0, out);
-    assert_true(WIFEXITED(st));
-    assert_int_equal(WEXITSTATUS(st), 0);
-}
-
-static void has(const char *out, const char *text) {
-    if (!strstr(out, text)) fail_msg("output lacks \"%s\"", text);
-}
-
 static void check(const char *kind) {
     char out[4096];
-    run("executor_primes", kind, out, sizeof out);
+    example_run("executor_primes", kind, out, sizeof out, RUN_LIMIT);
     char want[128];
     snprintf(want, sizeof want, "%s pool: 20 slices done, 17984 primes below 200000", kind);
-    has(out, want);
-    has(out, "bad argument: EINVAL");
-    has(out, "after shutdown: CONC_ECLOSED");
+    example_has(out, want);
+    example_has(out, "bad argument: EINVAL");
+    example_has(out, "after shutdown: CONC_ECLOSED");
 }
 
 static void executor_primes_thread(void **state) {

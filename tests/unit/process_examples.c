@@ -10,76 +10,35 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "conc.h"
+#include "example_run.h"
 #include "test.h"
 
-extern char **environ;
-
 #define RUN_LIMIT 20.0 /* seconds; each takes well under 2 s without sanitizers */
-
-static void run(const char *name, char *out, size_t cap) {
-    char path[512];
-    snprintf(path, sizeof path, CONC_BINARY_DIR "/examples/%s", name);
-    int fds[2];
-    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-    char *argv[] = {(char *)name, NULL};
-    pid_t pid;
-    double t0 = conc_monotonic();
-    assert_int_equal(posix_spawn(&pid, path, &fa, NULL, argv, environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    close(fds[1]);
-    size_t len = 0;
-    for (;;) {
-        double left = t0 + RUN_LIMIT - conc_monotonic();
-        if (left <= 0) {
-            kill(pid, SIGKILL); /* our own child */
-            break;
-        }
-        struct pollfd p = {.fd = fds[0], .events = POLLIN};
-        if (poll(&p, 1, (int)(left * 1000) + 1) <= 0) continue;
-        ssize_t n = read(fds[0], out + len, cap - 1 - len);
-        if (n <= 0) break;
-        len += (size_t)n;
-    }
-    out[len] = 0;
-    close(fds[0]);
-    int st;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    fprintf(stderr, "---- %s (%.2f s) ----\n%s", name, conc_monotonic() - t0, out);
-    assert_true(WIFEXITED(st));
-    assert_int_equal(WEXITSTATUS(st), 0);
-}
-
-static void has(const char *out, const char *text) {
-    if (!strstr(out, text)) fail_msg("output lacks \"%s\"", text);
-}
 
 static void process_fork(void **state) {
     (void)state;
     char out[8192];
-    run("process_fork", out, sizeof out);
-    has(out, "sees table[3] = 30");
-    has(out, "exit code 42; parent's table[3] is still 30");
+    example_run("process_fork", NULL, out, sizeof out, RUN_LIMIT);
+    example_has(out, "sees table[3] = 30");
+    example_has(out, "exit code 42; parent's table[3] is still 30");
 }
 
 static void process_spawn(void **state) {
     (void)state;
     char out[8192];
-    run("process_spawn", out, sizeof out);
-    has(out, "job 7 says \"hello\"; set_after_init = 0");
-    has(out, "greet exited with 7");
-    has(out, "join with a 0.1 s timeout: ETIMEDOUT");
-    has(out, "exit code -15");
+    example_run("process_spawn", NULL, out, sizeof out, RUN_LIMIT);
+    example_has(out, "job 7 says \"hello\"; set_after_init = 0");
+    example_has(out, "greet exited with 7");
+    example_has(out, "join with a 0.1 s timeout: ETIMEDOUT");
+    example_has(out, "exit code -15");
 }
 
 static void process_forkserver(void **state) {
     (void)state;
     char out[8192];
-    run("process_forkserver", out, sizeof out);
-    has(out, "start method: forkserver");
-    has(out, "sum of squares: 54");
+    example_run("process_forkserver", NULL, out, sizeof out, RUN_LIMIT);
+    example_has(out, "start method: forkserver");
+    example_has(out, "sum of squares: 54");
     /* The children's parent is the server, not the program. */
     int parent = 0, theirs = 0;
     const char *a = strstr(out, "parent pid "), *b = strstr(out, "my parent is pid ");
