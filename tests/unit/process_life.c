@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "conc.h"
+#include "process_util.h"
 #include "test.h"
 
 extern char **environ;
@@ -160,19 +161,6 @@ static void parent_killed(conc_start_method_t m) {
     close(c.err);
 }
 
-#define PER_METHOD(check)                                                                          \
-    static void check##_fork(void **state) {                                                       \
-        (void)state;                                                                               \
-        check(CONC_START_FORK);                                                                    \
-    }                                                                                              \
-    static void check##_spawn(void **state) {                                                      \
-        (void)state;                                                                               \
-        check(CONC_START_SPAWN);                                                                   \
-    }                                                                                              \
-    static void check##_forkserver(void **state) {                                                 \
-        (void)state;                                                                               \
-        check(CONC_START_FORKSERVER);                                                              \
-    }
 PER_METHOD(noinit)
 PER_METHOD(joined_at_exit)
 PER_METHOD(daemon_terminated_at_exit)

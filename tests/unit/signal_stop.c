@@ -5,23 +5,10 @@
 #include <string.h>
 #include "conc.h"
 #include "test.h"
-#include "../helpers/signal_proc.h"
+#include "../helpers/signal_expect.h"
 
 #define HELPER CONC_TEST_HELPER("signal_stop")
 #define T      10.0
-
-static void expect_line(struct child *c, const char *want) {
-    char line[256] = "";
-    bool got = child_line(c, line, sizeof line, T);
-    if (!got || strcmp(line, want) != 0) fail_msg("expected \"%s\", got \"%s\"", want, line);
-}
-
-static void expect_exit_0(struct child *c) {
-    int st = child_exit(c, T);
-    assert_true(st != -1);
-    assert_true(WIFEXITED(st));
-    assert_int_equal(WEXITSTATUS(st), 0);
-}
 
 static void tstp_runs_hook_then_stops_and_cont_resumes(void **state) {
     (void)state;
