@@ -12,6 +12,7 @@
  * reconnects with the stored address and key, as a CPython proxy does after fork. */
 #define _GNU_SOURCE
 #include <math.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,6 +30,8 @@ struct conc__mwaiter {
 };
 
 #define HANDSHAKE_S 60.0
+#define RBUF_START  ((size_t)16 << 10)
+#define RBUF_KEEP   ((size_t)1 << 20)
 
 static int open_conn(const char *address, const void *key, size_t klen, size_t max,
                      conc_conn_t **out) {
@@ -96,6 +99,7 @@ static int after_fork(conc_manager_t *m) {
     m->reading = false;
     m->waiters = NULL;
     m->broken = 0;
+    m->rhave = 0;     /* the parent's half-read replies are not ours */
     m->server = NULL; /* the parent's to stop, not ours */
     if (m->conn) conc_conn_close(m->conn);
     m->conn = NULL;
@@ -111,6 +115,72 @@ static void unlink_waiter(conc_manager_t *m, conc__mwaiter_t *w) {
             *pp = w->next;
             return;
         }
+}
+
+/* Read one reply frame into a malloc'd buffer. The bytes come through a read buffer of the handle
+ * (only the reader touches it): one recv usually brings a whole reply, header and body, where the
+ * conn module's reader - which must never read past a message, its fd being the caller's to poll -
+ * pays a recv for each. In the main thread the wait is a ppoll that SIGINT ends (conc__wait_fds);
+ * elsewhere a blocking recv is the whole wait. */
+static int read_reply(conc_manager_t *m, void **out, size_t *len) {
+    int fd = conc_conn_fd(m->conn);
+    for (;;) {
+        size_t hdr = 4, need = 4;
+        const unsigned char *h = (const unsigned char *)m->rbuf;
+        if (m->rhave >= 4) {
+            uint64_t size = 0;
+            if (!memcmp(h, "\xff\xff\xff\xff", 4)) {
+                hdr = need = 12;
+                if (m->rhave >= 12)
+                    for (int i = 4; i < 12; i++) size = size << 8 | h[i];
+            } else {
+                int32_t n = (int32_t)((uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 |
+                                      (uint32_t)h[2] << 8 | h[3]);
+                if (n < 0) return CONC_EPROTO;
+                size = (uint64_t)n;
+            }
+            if (m->rhave >= hdr) {
+                if (size > m->max) return CONC_EPROTO;
+                need = hdr + (size_t)size;
+                if (m->rhave >= need) {
+                    void *f = malloc(size ? (size_t)size : 1);
+                    if (!f) return -ENOMEM;
+                    memcpy(f, h + hdr, (size_t)size);
+                    memmove(m->rbuf, m->rbuf + need, m->rhave - need);
+                    m->rhave -= need;
+                    if (!m->rhave && m->rcap > RBUF_KEEP) { /* a big reply passed: let it go */
+                        free(m->rbuf);
+                        m->rbuf = NULL;
+                        m->rcap = 0;
+                    }
+                    *out = f;
+                    *len = (size_t)size;
+                    return 0;
+                }
+            }
+        }
+        if (m->rhave == m->rcap) { /* grow as bytes arrive, up to the frame's size */
+            size_t cap = m->rcap ? m->rcap * 2 : RBUF_START;
+            if (need > m->rcap && need < cap) cap = need;
+            char *p = realloc(m->rbuf, cap);
+            if (!p) return -ENOMEM;
+            m->rbuf = p;
+            m->rcap = cap;
+        }
+        bool intr = conc__intr_here();
+        if (intr) {
+            struct pollfd pf = {fd, POLLIN, 0};
+            int w = conc__wait_fds(&pf, 1, INFINITY, true);
+            if (w < 0) return w;
+        }
+        ssize_t r = recv(fd, m->rbuf + m->rhave, m->rcap - m->rhave, intr ? MSG_DONTWAIT : 0);
+        if (r > 0) {
+            m->rhave += (size_t)r;
+            continue;
+        }
+        if (r == 0 || (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK))
+            return CONC_ECLOSED;
+    }
 }
 
 static void poke(conc__mwaiter_t *w) {
@@ -129,7 +199,7 @@ static void pass_reading(conc_manager_t *m) {
 
 /* With mu held: hand a reply frame to its waiter; a frame nobody waits for (its caller gave up on
  * SIGINT) is dropped. */
-static void deliver(conc_manager_t *m, void *buf, size_t len) {
+static void deliver(conc_manager_t *m, conc__mwaiter_t *self, void *buf, size_t len) {
     uint64_t id;
     int err;
     const char *res;
@@ -144,7 +214,7 @@ static void deliver(conc_manager_t *m, void *buf, size_t len) {
             o->frame = buf;
             o->len = len;
             o->done = true;
-            poke(o);
+            if (o != self) poke(o); /* the reader is awake: no futex wake for itself */
             return;
         }
     free(buf);
@@ -164,7 +234,7 @@ static int wait_reply(conc_manager_t *m, conc__mwaiter_t *w) {
             pthread_mutex_unlock(&m->mu);
             void *buf;
             size_t len;
-            int r = conc_conn_recv(m->conn, &buf, &len, CONC_FOREVER);
+            int r = read_reply(m, &buf, &len);
             pthread_mutex_lock(&m->mu);
             m->reading = false;
             if (r == -EINTR) {
@@ -177,7 +247,7 @@ static int wait_reply(conc_manager_t *m, conc__mwaiter_t *w) {
                 m->broken = r;
                 for (conc__mwaiter_t *o = m->waiters; o; o = o->next) poke(o);
             } else {
-                deliver(m, buf, len);
+                deliver(m, w, buf, len);
             }
             continue;
         }
@@ -258,6 +328,7 @@ void conc_manager_free(conc_manager_t *m) {
     if (m->key) memset(m->key, 0, m->key_len);
     free(m->key);
     free(m->address);
+    free(m->rbuf);
     if (m->pid) pthread_mutex_destroy(&m->mu);
     free(m);
 }

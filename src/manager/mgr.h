@@ -113,6 +113,8 @@ struct conc_manager {
     bool reading;           /* a caller is reading replies for everyone */
     int broken;             /* the connection's error once it failed */
     conc__mwaiter_t *waiters;
+    char *rbuf; /* the reader's: bytes received, not yet handed out */
+    size_t rhave, rcap;
 };
 
 /* One round trip: send the request in req (a frame body starting with the msgid given), wait for

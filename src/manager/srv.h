@@ -85,8 +85,11 @@ enum { S_CHALLENGED, S_WANT_CHALLENGE, S_WANT_WELCOME, S_READY };
 struct sconn {
     sconn_t *prev, *next;
     srv_t *s;
-    conc_conn_t *conn; /* the frame reader: conc_conn_recv with timeout 0 never blocks */
+    conc_conn_t *conn; /* owns the socket (closed with it) */
     int fd;
+    char *in; /* bytes read, not yet dispatched: one recv brings a header and its body */
+    size_t in_have, in_cap;
+    bool batching; /* replies wait for one write at the end of the batch */
     uint64_t id;
     int state;
     double deadline; /* the handshake's */
