@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include <math.h>
 #include <poll.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -60,6 +61,7 @@ int conc_manager_connect(conc_manager_t **mp, const char *address, const void *a
     conc_manager_t *m = calloc(1, sizeof *m);
     if (!m) return -ENOMEM;
     m->max = CONC_MANAGER_DEFAULT_MAX_MESSAGE;
+    m->bell = -1;
     m->address = strdup(address);
     m->key = malloc(len);
     if (!m->address || !m->key) {
@@ -75,6 +77,7 @@ int conc_manager_connect(conc_manager_t **mp, const char *address, const void *a
         return r;
     }
     m->pid = conc__self_pid();
+    conc__mfast_open(m);
     *mp = m;
     return 0;
 }
@@ -122,7 +125,7 @@ static void unlink_waiter(conc_manager_t *m, conc__mwaiter_t *w) {
  * conn module's reader - which must never read past a message, its fd being the caller's to poll -
  * pays a recv for each. In the main thread the wait is a ppoll that SIGINT ends (conc__wait_fds);
  * elsewhere a blocking recv is the whole wait. */
-static int read_reply(conc_manager_t *m, void **out, size_t *len) {
+int conc__mread_reply(conc_manager_t *m, void **out, size_t *len) {
     int fd = conc_conn_fd(m->conn);
     for (;;) {
         size_t hdr = 4, need = 4;
@@ -234,7 +237,7 @@ static int wait_reply(conc_manager_t *m, conc__mwaiter_t *w) {
             pthread_mutex_unlock(&m->mu);
             void *buf;
             size_t len;
-            int r = read_reply(m, &buf, &len);
+            int r = conc__mread_reply(m, &buf, &len);
             pthread_mutex_lock(&m->mu);
             m->reading = false;
             if (r == -EINTR) {
@@ -282,14 +285,22 @@ int conc__mcall(conc_manager_t *m, uint64_t msgid, const conc__mbuf_t *req, void
     }
     pthread_mutex_unlock(&m->mu);
     if (broken) return broken == CONC_EPROTO ? CONC_EPROTO : CONC_ECLOSED;
-    int r = conc_conn_send(m->conn, req->p, req->len);
-    if (r < 0) {
+    /* The waiter is registered first even for the fast path: its reply may come on the socket. */
+    int r = m->fast ? conc__mfast_call(m, req, &w.frame, &w.len) : 2;
+    if (r == 2) r = conc_conn_send(m->conn, req->p, req->len);
+    if (r != 1 && r != 0) {
         pthread_mutex_lock(&m->mu);
         unlink_waiter(m, &w);
         pthread_mutex_unlock(&m->mu);
         return r;
     }
-    if ((r = wait_reply(m, &w)) < 0) return r;
+    if (w.frame) { /* answered in the slot */
+        pthread_mutex_lock(&m->mu);
+        unlink_waiter(m, &w);
+        pthread_mutex_unlock(&m->mu);
+    } else if ((r = wait_reply(m, &w)) < 0) {
+        return r;
+    }
     uint64_t id;
     int err;
     if (conc__mrep_decode(w.frame, w.len, &id, &err, result) < 0 || err < 0) {
@@ -329,6 +340,7 @@ void conc_manager_free(conc_manager_t *m) {
     free(m->key);
     free(m->address);
     free(m->rbuf);
+    conc__mfast_close(m);
     if (m->pid) pthread_mutex_destroy(&m->mu);
     free(m);
 }

@@ -77,6 +77,14 @@ void conc__dispatch(sconn_t *c, const void *frame, size_t len) {
         if (!r.nargs) c->s->stop = true;
         return;
     }
+    if (klen == 7 && !memcmp(r.method, "manager", 7) && r.method_len == 12 &&
+        !memcmp(dot, ".fast", 5)) {
+        if (r.nargs)
+            conc__reply(c, r.msgid, -EINVAL, NULL, NULL);
+        else
+            conc__fast_grant(c, r.msgid);
+        return;
+    }
     int kind = -1;
     for (int k = 0; dot && k < K_COUNT; k++)
         if (strlen(kinds[k]) == klen && !memcmp(kinds[k], r.method, klen)) kind = k;

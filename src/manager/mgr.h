@@ -99,6 +99,23 @@ CONC_HIDDEN char *conc__maddr_format(const conc__maddr_t *a);
 CONC_HIDDEN int conc__maddr_listen(const conc__maddr_t *a, int *fd, conc__maddr_t *bound);
 CONC_HIDDEN int conc__maddr_connect(const conc__maddr_t *a, int *fd);
 
+/* ---- the same-host fast path (fast.c, sfast.c; docs/managers.md, "Shared-memory calls") ----
+ * One request/reply slot per connection in a memfd the server creates and hands over with
+ * SCM_RIGHTS, plus a doorbell eventfd. The socket stays the connection: its EOF is a death. */
+#define CONC__MSHM_MAGIC 0x636d6631u        /* "cmf1" */
+#define CONC__MSHM_CAP   ((size_t)64 << 10) /* bytes in the request area, and in the reply area */
+enum { MS_IDLE, MS_REQ, MS_DONE, MS_SOCKET };
+typedef struct {
+    uint32_t magic, cap;    /* written once by the server before handing it over */
+    uint32_t state;         /* futex word: MS_REQ while the server owns the slot */
+    uint32_t client_sleeps; /* the client sleeps on state: futex-wake it */
+    uint32_t server_sleeps; /* the server sleeps in epoll: ring the doorbell */
+    uint32_t req_len, rep_len;
+    char pad[64 - 7 * sizeof(uint32_t)];
+    char req[]; /* cap bytes, then the reply area, cap bytes */
+} conc__mshm_t;
+#define CONC__MSHM_SIZE (sizeof(conc__mshm_t) + 2 * CONC__MSHM_CAP)
+
 /* ---- the client handle (client.c) ---- */
 typedef struct conc__mwaiter conc__mwaiter_t;
 struct conc_manager {
@@ -115,7 +132,23 @@ struct conc_manager {
     conc__mwaiter_t *waiters;
     char *rbuf; /* the reader's: bytes received, not yet handed out */
     size_t rhave, rcap;
+    /* the fast path (fast.c): NULL when off */
+    conc__mshm_t *fast;
+    int bell;
+    double spin;             /* how long a call spins before it sleeps (adapts) */
+    unsigned probe;          /* calls since spinning was last tried at full length */
+    pthread_mutex_t fast_mu; /* one call in the slot at a time; others take the socket */
 };
+/* After connecting (and after a fork's reconnect): ask for the fast path on a unix socket. Failing
+ * to get it is not an error: the calls stay on the socket. */
+CONC_HIDDEN void conc__mfast_open(conc_manager_t *m);
+CONC_HIDDEN void conc__mfast_close(conc_manager_t *m);
+/* One call through the slot: 0 with the reply frame (malloc'd), 1 when the reply comes on the
+ * socket (the caller's waiter is registered), 2 when the slot is busy (send on the socket), or an
+ * error. */
+CONC_HIDDEN int conc__mfast_call(conc_manager_t *m, const conc__mbuf_t *req, void **frame,
+                                 size_t *len);
+CONC_HIDDEN int conc__mread_reply(conc_manager_t *m, void **out, size_t *len);
 
 /* One round trip: send the request in req (a frame body starting with the msgid given), wait for
  * the reply with that msgid. 0 with *frame (malloc'd, the caller frees) and *result pointing into it

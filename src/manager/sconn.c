@@ -65,7 +65,7 @@ void conc__sconn_flush(sconn_t *c) {
     watch(c);
 }
 
-static void queue_raw(sconn_t *c, const void *p, size_t len) {
+void conc__sconn_frame(sconn_t *c, const void *p, size_t len) {
     unsigned char hdr[CONC__FRAME_HDR_MAX];
     size_t h = conc__frame_header(len, hdr);
     char *dst = conc__mbuf_room(&c->out, h + len);
@@ -89,6 +89,21 @@ static int encode(conc__mbuf_t *b, uint64_t msgid, int err, reply_fn put, const 
 
 void conc__reply(sconn_t *c, uint64_t msgid, int err, reply_fn put, const void *ctx) {
     if (c->closing) return;
+    if (c->fast_active && !c->fast_replied && msgid == c->fast_msgid) { /* into the slot */
+        conc__mbuf_t *f = &c->fast_out;
+        f->len = 0;
+        int e = encode(f, msgid, err, put, ctx);
+        if (!e && f->len > c->s->max) e = -EMSGSIZE;
+        if (e) {
+            f->len = 0;
+            if (encode(f, msgid, e, NULL, NULL) < 0) {
+                c->closing = true;
+                return;
+            }
+        }
+        c->fast_replied = true;
+        return;
+    }
     conc__mbuf_t *b = &c->out;
     size_t start = b->len;
     if (!conc__mbuf_room(b, 4)) goto fail;
@@ -151,6 +166,7 @@ void conc__sconn_accept(srv_t *s) {
         c->s = s;
         c->conn = cc;
         c->fd = fd;
+        c->family = sa.ss_family;
         c->id = ++s->next_id;
         c->events = EPOLLIN;
         c->state = S_CHALLENGED;
@@ -159,7 +175,7 @@ void conc__sconn_accept(srv_t *s) {
         if (s->conns) s->conns->prev = c;
         s->conns = c;
         s->unauth++;
-        queue_raw(c, c->chal, sizeof c->chal);
+        conc__sconn_frame(c, c->chal, sizeof c->chal);
     }
 }
 
@@ -176,6 +192,7 @@ void conc__sconn_close(sconn_t *c) {
     conc__lock_conn_died(s, c->id);
     conc_conn_close(c->conn);
     conc__mbuf_free(&c->out);
+    conc__fast_drop(c);
     free(c->in);
     free(c);
     if (s->accept_off) { /* a descriptor is free again */
@@ -196,9 +213,9 @@ static void auth_step(sconn_t *c, const void *buf, size_t len) {
     case S_CHALLENGED:
         if (conc__auth_verify(s->key, s->key_len, c->chal, sizeof c->chal, buf, len)) {
             c->state = S_WANT_CHALLENGE;
-            queue_raw(c, CONC__AUTH_WELCOME, strlen(CONC__AUTH_WELCOME));
+            conc__sconn_frame(c, CONC__AUTH_WELCOME, strlen(CONC__AUTH_WELCOME));
         } else {
-            queue_raw(c, CONC__AUTH_FAILURE, strlen(CONC__AUTH_FAILURE));
+            conc__sconn_frame(c, CONC__AUTH_FAILURE, strlen(CONC__AUTH_FAILURE));
             c->closing = true;
         }
         break;
@@ -208,7 +225,7 @@ static void auth_step(sconn_t *c, const void *buf, size_t len) {
             break;
         }
         c->state = S_WANT_WELCOME;
-        queue_raw(c, ans, sizeof ans);
+        conc__sconn_frame(c, ans, sizeof ans);
         break;
     case S_WANT_WELCOME:
         if (!is(buf, len, CONC__AUTH_WELCOME)) {
@@ -323,6 +340,10 @@ void conc__sconn_event(sconn_t *c, uint32_t ev) {
             return;
         }
     }
+    conc__sconn_settle(c);
+}
+
+void conc__sconn_settle(sconn_t *c) {
     if (c->closing && c->out_off == c->out.len)
         conc__sconn_close(c);
     else

@@ -39,28 +39,35 @@ static int loop(srv_t *s) {
     struct epoll_event evs[64];
     while (!s->stop) {
         double deadline = next_deadline(s);
-        int ms = -1;
-        if (!s->no_intr && conc__intr_here()) {
+        /* A slot that got a request while we served others: no sleep, just a look at the fds. */
+        bool sleep = !s->fast || conc__fast_sleep(s);
+        int ms = sleep ? -1 : 0;
+        if (sleep && !s->no_intr && conc__intr_here()) {
             struct pollfd p = {s->epfd, POLLIN, 0};
             int r = conc__wait_fds(&p, 1, deadline, true);
-            if (r == -EINTR) return -EINTR;
+            if (r == -EINTR) {
+                conc__fast_awake(s);
+                return -EINTR;
+            }
             ms = 0;
-        } else if (!isinf(deadline)) {
+        } else if (sleep && !isinf(deadline)) {
             double left = ceil((deadline - conc_monotonic()) * 1e3);
             ms = left < 0 ? 0 : left > 1e9 ? 1000000000 : (int)left;
         }
         int n = epoll_wait(s->epfd, evs, 64, ms);
+        if (sleep && s->fast) conc__fast_awake(s);
         if (n < 0 && errno != EINTR) return -errno;
         for (int i = 0; i < n; i++) {
             void *tag = evs[i].data.ptr;
             if (tag == &s->lfd) {
                 conc__sconn_accept(s);
             } else if (tag == &s->ctl_fd) {
-                s->stop = true; /* the process that started us has ended */
-            } else {
+                s->stop = true;           /* the process that started us has ended */
+            } else if (tag != &s->bell) { /* the doorbell only wakes us: the slots are below */
                 conc__sconn_event(tag, evs[i].events);
             }
         }
+        conc__fast_spin(s);
         double now = conc_monotonic();
         conc__park_expire(s, now);
         expire_handshakes(s, now);
@@ -75,6 +82,7 @@ static void cleanup(srv_t *s) {
     }
     for (hent_t *e = s->objs.first; e; e = e->next) conc__obj_free(e->val);
     conc__htab_free(&s->objs);
+    conc__fast_free(s);
     if (s->lfd >= 0) close(s->lfd);
     if (s->epfd >= 0) close(s->epfd);
 }
@@ -82,7 +90,7 @@ static void cleanup(srv_t *s) {
 int conc__mserve(const conc__mserve_opts_t *o) {
     srv_t s;
     memset(&s, 0, sizeof s);
-    s.lfd = s.epfd = -1;
+    s.lfd = s.epfd = s.bell = -1;
     s.ctl_fd = o->ctl_fd;
     s.no_intr = o->no_intr;
     s.key = o->key;

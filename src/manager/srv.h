@@ -90,6 +90,14 @@ struct sconn {
     char *in; /* bytes read, not yet dispatched: one recv brings a header and its body */
     size_t in_have, in_cap;
     bool batching; /* replies wait for one write at the end of the batch */
+    int family;
+    /* the fast path (sfast.c): the client's slot, NULL when it has none */
+    conc__mshm_t *shm;
+    sconn_t *fprev, *fnext; /* the server's list of connections with a slot */
+    bool fast_active;       /* a request from the slot is being dispatched... */
+    bool fast_replied;      /* ...and its reply is in fast_out */
+    uint64_t fast_msgid;
+    conc__mbuf_t fast_out;
     uint64_t id;
     int state;
     double deadline; /* the handshake's */
@@ -113,6 +121,12 @@ struct srv {
     bool accept_off; /* out of fds: the listener rests until a connection closes */
     bool no_intr;
     bool made; /* the request being dispatched created its object */
+    /* the fast path (sfast.c) */
+    int bell;      /* the doorbell eventfd every slot's client rings, -1 until needed */
+    sconn_t *fast; /* connections with a slot */
+    char *fast_in; /* a request copied out of a slot before it is looked at */
+    double spin;   /* how long to watch the slots after a request before sleeping */
+    unsigned probe;
     bool stop;
 };
 
@@ -127,6 +141,20 @@ typedef int (*reply_fn)(conc__mbuf_t *b, const void *ctx);
 CONC_HIDDEN void conc__reply(sconn_t *c, uint64_t msgid, int err, reply_fn put, const void *ctx);
 CONC_HIDDEN int conc__put_blob(conc__mbuf_t *b, const void *blob); /* ctx: blob_t * */
 CONC_HIDDEN int conc__put_int(conc__mbuf_t *b, const void *i64);   /* ctx: int64_t * */
+
+CONC_HIDDEN void conc__sconn_settle(sconn_t *c); /* close it if it is done, else watch it */
+CONC_HIDDEN void conc__sconn_frame(sconn_t *c, const void *p, size_t len); /* queue a frame */
+
+/* sfast.c */
+CONC_HIDDEN void conc__fast_grant(sconn_t *c, uint64_t msgid); /* "manager.fast" */
+CONC_HIDDEN void conc__fast_drop(sconn_t *c);                  /* on close */
+/* Watch the slots for requests and serve them, until none came for s->spin; true if any did. */
+CONC_HIDDEN bool conc__fast_spin(srv_t *s);
+/* Before sleeping: flag every slot so its client rings; false (flags cleared) if a request came
+ * meanwhile, and the loop must not sleep. conc__fast_awake clears the flags. */
+CONC_HIDDEN bool conc__fast_sleep(srv_t *s);
+CONC_HIDDEN void conc__fast_awake(srv_t *s);
+CONC_HIDDEN void conc__fast_free(srv_t *s);
 
 /* dispatch.c: one request frame from an authenticated connection */
 CONC_HIDDEN void conc__dispatch(sconn_t *c, const void *frame, size_t len);
