@@ -286,23 +286,23 @@ int conc__mcall(conc_manager_t *m, uint64_t msgid, const conc__mbuf_t *req, void
     pthread_mutex_unlock(&m->mu);
     if (broken) return broken == CONC_EPROTO ? CONC_EPROTO : CONC_ECLOSED;
     /* The waiter is registered first even for the fast path: its reply may come on the socket. */
-    int r = m->fast ? conc__mfast_call(m, req, &w.frame, &w.len) : 2;
+    void *slot_frame = NULL;
+    size_t slot_len = 0;
+    int r = m->fast ? conc__mfast_call(m, req, &slot_frame, &slot_len) : 2;
+    bool in_slot = r == 0;
     if (r == 2) r = conc_conn_send(m->conn, req->p, req->len);
-    if (r != 1 && r != 0) {
+    if (r < 0 || in_slot) {
         pthread_mutex_lock(&m->mu);
         unlink_waiter(m, &w);
         pthread_mutex_unlock(&m->mu);
-        return r;
-    }
-    if (w.frame) { /* answered in the slot */
-        pthread_mutex_lock(&m->mu);
-        unlink_waiter(m, &w);
-        pthread_mutex_unlock(&m->mu);
+        if (r < 0) return r;
+        w.frame = slot_frame;
+        w.len = slot_len;
     } else if ((r = wait_reply(m, &w)) < 0) {
         return r;
     }
     uint64_t id;
-    int err;
+    int err = 0;
     if (conc__mrep_decode(w.frame, w.len, &id, &err, result) < 0 || err < 0) {
         free(w.frame);
         return err < 0 ? err : CONC_EPROTO;

@@ -146,6 +146,14 @@ void conc__fast_drop(sconn_t *c) {
     else
         s->fast = c->fnext;
     if (c->fnext) c->fnext->fprev = c->fprev;
+    /* A client sleeping on a request we will never answer: send it to the socket, closed by now,
+     * rather than let it find out at its next look. */
+    conc__mshm_t *h = c->shm;
+    uint32_t req = MS_REQ;
+    if (__atomic_compare_exchange_n(&h->state, &req, MS_SOCKET, false, __ATOMIC_SEQ_CST,
+                                    __ATOMIC_RELAXED) &&
+        __atomic_load_n(&h->client_sleeps, __ATOMIC_SEQ_CST))
+        conc__futex_wake(&h->state, 1, true);
     munmap(c->shm, CONC__MSHM_SIZE);
     c->shm = NULL;
     conc__mbuf_free(&c->fast_out);

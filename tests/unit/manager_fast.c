@@ -130,9 +130,11 @@ static int post_raw(conc_manager_t *m, const void *req, uint32_t len, uint32_t c
     double end = conc_monotonic() + 30;
     while (conc_monotonic() < end) {
         uint32_t st = __atomic_load_n(&h->state, __ATOMIC_ACQUIRE);
-        if (st != MS_REQ) return (int)st;
+        /* a server closing a connection sends a waiting client to the (closed) socket */
         struct pollfd p = {conc_conn_fd(m->conn), POLLRDHUP, 0};
-        if (poll(&p, 1, 10) > 0 && (p.revents & (POLLRDHUP | POLLHUP))) return -1;
+        if (poll(&p, 1, st == MS_SOCKET ? 30000 : 10) > 0 && (p.revents & (POLLRDHUP | POLLHUP)))
+            return -1;
+        if (st != MS_REQ) return (int)st;
     }
     fail_msg("the server neither answered nor closed");
     return 0;
