@@ -44,7 +44,10 @@ static int ask(conc_manager_t *m, int fds[2]) {
     if (r == 0) r = conc_conn_send(m->conn, b.p, b.len);
     conc__mbuf_free(&b);
     if (r < 0) return r;
-    if (!m->rbuf && !(m->rbuf = malloc(m->rcap = 4096))) return -ENOMEM;
+    if (!m->rbuf) {
+        if (!(m->rbuf = malloc(4096))) return -ENOMEM;
+        m->rcap = 4096;
+    }
     /* Nothing else is in flight: the first bytes read are the reply's, and the descriptors ride on
      * its first byte. Read them with recvmsg; conc__mread_reply completes the frame. */
     int fd = conc_conn_fd(m->conn), n = 0;
