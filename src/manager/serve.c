@@ -42,6 +42,10 @@ static int loop(srv_t *s) {
         /* A slot that got a request while we served others: no sleep, just a look at the fds. */
         bool sleep = !s->fast || conc__fast_sleep(s);
         int ms = sleep ? -1 : 0;
+        if (!sleep && !s->no_intr && conc__intr_here()) { /* busy slots must not hide a SIGINT */
+            conc__signals_flush();
+            if (conc__intr_take()) return -EINTR;
+        }
         if (sleep && !s->no_intr && conc__intr_here()) {
             struct pollfd p = {s->epfd, POLLIN, 0};
             int r = conc__wait_fds(&p, 1, deadline, true);
