@@ -170,7 +170,9 @@ void conc__fast_free(srv_t *s) {
 static bool take(sconn_t *c) {
     conc__mshm_t *h = c->shm;
     srv_t *s = c->s;
-    if (c->closing || __atomic_load_n(&h->state, __ATOMIC_ACQUIRE) != MS_REQ) return false;
+    /* After a shutdown request nothing more is served (the client hears the socket close). */
+    if (c->closing || s->stop || __atomic_load_n(&h->state, __ATOMIC_ACQUIRE) != MS_REQ)
+        return false;
     uint32_t n = __atomic_load_n(&h->req_len, __ATOMIC_RELAXED);
     conc__mreq_t r;
     if (n > CONC__MSHM_CAP || n > s->max) {
