@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -56,6 +57,8 @@ struct worker {
     unsigned inflight;
     unsigned char *rbuf; /* the manager reads the socket in bulk and cuts frames itself */
     size_t rlen, rcap;
+    struct conc__w_ring *ring; /* NULL: the worker answers on the Pipe alone */
+    uint64_t rhead;            /* what the pool consumed of the ring */
     uint64_t done, sent;
     uint32_t gen;
     bool alive, retiring, stopping, dead;
@@ -247,6 +250,48 @@ static int pp_submit(void *impl, conc_work_fn fn, const char *name, const conc_b
 
 #define EV(idx, gen, sentinel) ((uint64_t)(gen) << 32 | (uint64_t)(idx) << 1 | (sentinel))
 
+/* The worker's result ring (wire.h): a memory file, mapped here and handed over the Pipe as its
+ * first message. NULL if anything fails: the worker then answers on the Pipe alone. */
+static struct conc__w_ring *make_ring(conc_conn_t *c) {
+    size_t size = CONC__RING_HDR + CONC__RING_SIZE;
+    int fd = memfd_create("conc-pool-ring", MFD_CLOEXEC);
+    if (fd < 0) return NULL;
+    void *m = MAP_FAILED;
+    if (ftruncate(fd, (off_t)size) == 0)
+        m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED) {
+        close(fd);
+        return NULL;
+    }
+    madvise(m, size, MADV_DONTFORK); /* not into workers forked later, nor the user's children */
+    struct conc__w_result h = {CONC__W_SHM, 0, CONC__RING_SIZE, 0};
+    uint32_t n = sizeof h;
+    unsigned char fh[4] = {0, 0, 0, (unsigned char)n};
+    struct iovec iov[2] = {{fh, 4}, {&h, sizeof h}};
+    union {
+        struct cmsghdr h;
+        char b[CMSG_SPACE(sizeof(int))];
+    } cb;
+    memset(&cb, 0, sizeof cb);
+    struct msghdr mh = {
+        .msg_iov = iov, .msg_iovlen = 2, .msg_control = cb.b, .msg_controllen = sizeof cb.b};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+    ssize_t r;
+    while ((r = sendmsg(conc_conn_fd(c), &mh, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
+    }
+    close(fd);
+    if (r != (ssize_t)(4 + sizeof h)) {
+        /* a short send cannot happen on a fresh socket; if it did the stream is out of step */
+        munmap(m, size);
+        return NULL;
+    }
+    return m;
+}
+
 static int start_worker(struct ppool *p, unsigned idx) {
     struct worker *w = &p->w[idx];
     conc_conn_t *mine, *theirs;
@@ -279,39 +324,26 @@ static int start_worker(struct ppool *p, unsigned idx) {
         conc_conn_close(mine);
         return r;
     }
+    struct conc__w_ring *ring = make_ring(mine);
     pthread_mutex_lock(&p->mu);
-    *w = (struct worker){.proc = proc, .conn = mine, .gen = gen, .alive = true};
+    *w = (struct worker){.proc = proc, .conn = mine, .gen = gen, .alive = true, .ring = ring};
     pthread_mutex_unlock(&p->mu);
     return 0;
 }
 
-/* A frame from worker w (lock held). */
-static void on_frame(struct ppool *p, struct worker *w, const unsigned char *m, size_t len,
-                     struct donelist *d) {
-    struct conc__w_result h;
-    if (len < sizeof h) {
-        w->dead = true;
-        return;
-    }
-    memcpy(&h, m, sizeof h);
-    if (h.kind == CONC__W_INIT_FAILED) {
-        p->broken = true;
-        return;
-    }
+/* The answer to worker w's next task (lock held): complete it; data is copied. */
+static void on_answer(struct ppool *p, struct worker *w, int32_t rc, const unsigned char *m,
+                      size_t len, struct donelist *d) {
     struct batch *b = w->cur;
-    if (h.kind != CONC__W_RESULT || !b || h.len != len - sizeof h) {
-        w->dead = true; /* a worker that says nonsense is treated as dead */
-        return;
-    }
     void *data = NULL;
-    if (h.len && h.rc >= 0) {
-        data = malloc(h.len);
+    if (len && rc >= 0) {
+        data = malloc(len);
         if (data)
-            memcpy(data, m + sizeof h, h.len);
+            memcpy(data, m, len);
         else
-            h.rc = -ENOMEM;
+            rc = -ENOMEM;
     }
-    done_add(d, b->fs[b->answered++], h.rc, data, h.rc >= 0 ? h.len : 0);
+    done_add(d, b->fs[b->answered++], rc, data, rc >= 0 ? len : 0);
     w->done++;
     if (b->answered == b->n) {
         w->cur = b->next;
@@ -322,11 +354,106 @@ static void on_frame(struct ppool *p, struct worker *w, const unsigned char *m, 
     }
 }
 
-/* Read what worker idx has sent - everything the socket holds, in one recv - and handle each
- * whole frame (Connection framing: a 4-byte big-endian length; results never need the 8-byte
- * form). A map chunk's answers arrive as many small frames; reading them one recv per header and
- * body, as conc_conn_recv must (it never reads ahead), would cost two syscalls per task. The
- * manager is the socket's only reader, so reading ahead is safe here. At EOF the worker is dead. */
+static void ring_out(const struct worker *w, uint64_t pos, void *dst, size_t n) {
+    const unsigned char *data = (const unsigned char *)w->ring + CONC__RING_HDR;
+    size_t off = (size_t)(pos & (CONC__RING_SIZE - 1));
+    size_t first = n < CONC__RING_SIZE - off ? n : CONC__RING_SIZE - off;
+    memcpy(dst, data + off, first);
+    if (n > first) memcpy((char *)dst + first, data, n - first);
+}
+
+/* Is there something in w's ring the pool has not consumed? */
+static bool ring_pending(const struct worker *w) {
+    return w->ring && __atomic_load_n(&w->ring->tail, __ATOMIC_SEQ_CST) != w->rhead;
+}
+
+/* Consume what worker w has published (lock held): the frames read ahead in rbuf and the
+ * records of its ring, merged by sequence number (wire.h). Anything that does not add up - the
+ * worker's memory is not trusted, a crashing work function may have scribbled on the ring - marks
+ * the worker dead. Returns how many bytes of rbuf were consumed. */
+static size_t take_answers(struct ppool *p, struct worker *w, struct donelist *d) {
+    size_t off = 0;
+    while (!w->dead) {
+        /* the Pipe's next RESULT, past bells and reports */
+        bool have_frame = false;
+        struct conc__w_result h = {0};
+        const unsigned char *body = NULL;
+        size_t flen = 0;
+        while (w->rlen - off >= 4) {
+            const unsigned char *q = w->rbuf + off;
+            uint32_t n = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
+            if (n > 0x7fffffffu || n < sizeof h) {
+                w->dead = true;
+                break;
+            }
+            if (w->rlen - off - 4 < n) break;
+            memcpy(&h, q + 4, sizeof h);
+            if (h.kind == CONC__W_RESULT && h.len == n - sizeof h) {
+                have_frame = true;
+                body = q + 4 + sizeof h;
+                flen = n;
+                break;
+            }
+            if (h.kind == CONC__W_INIT_FAILED)
+                p->broken = true;
+            else if (h.kind != CONC__W_BELL)
+                w->dead = true; /* a worker that says nonsense is treated as dead */
+            off += 4 + (size_t)n;
+        }
+        if (w->dead) break;
+        /* the ring's next record */
+        bool have_rec = false;
+        struct conc__w_rec r = {0};
+        if (w->ring) {
+            uint64_t tail = __atomic_load_n(&w->ring->tail, __ATOMIC_ACQUIRE);
+            uint64_t avail = tail - w->rhead;
+            if (avail > CONC__RING_SIZE || avail % 8) {
+                w->dead = true;
+                break;
+            }
+            if (avail) {
+                if (avail < sizeof r) {
+                    w->dead = true;
+                    break;
+                }
+                ring_out(w, w->rhead, &r, sizeof r);
+                if (r.len > CONC__RING_MAX || CONC__REC_SPAN(r.len) > avail) {
+                    w->dead = true;
+                    break;
+                }
+                have_rec = true;
+            }
+        }
+        if (!have_rec && !have_frame) break;
+        if (!w->cur) {
+            w->dead = true;
+            break;
+        }
+        if (have_rec && r.seq == w->done) {
+            unsigned char small[256];
+            unsigned char *buf = r.len <= sizeof small ? small : malloc(r.len);
+            if (!buf) break; /* retried at the next wake */
+            ring_out(w, w->rhead + sizeof r, buf, r.len);
+            on_answer(p, w, r.rc, buf, r.len, d);
+            if (buf != small) free(buf);
+            w->rhead += CONC__REC_SPAN(r.len);
+            __atomic_store_n(&w->ring->head, w->rhead, __ATOMIC_RELEASE);
+        } else if (have_frame && h.seq == w->done) {
+            on_answer(p, w, h.rc, body, (size_t)h.len, d);
+            off += 4 + flen;
+        } else {
+            /* the next answer is on its way in the other source; an older one is nonsense */
+            if ((have_rec && r.seq < w->done) || (have_frame && h.seq < w->done)) w->dead = true;
+            break;
+        }
+    }
+    return off;
+}
+
+/* Read what worker idx has sent - everything the socket holds, in one recv - and take every
+ * answer it published (Connection framing: a 4-byte big-endian length; results never need the
+ * 8-byte form). The manager is the socket's only reader, so reading ahead is safe here. At EOF
+ * the worker is dead. */
 static void drain(struct ppool *p, unsigned idx, struct donelist *d) {
     struct worker *w = &p->w[idx];
     int fd = conc_conn_fd(w->conn);
@@ -340,29 +467,14 @@ static void drain(struct ppool *p, unsigned idx, struct donelist *d) {
         }
         ssize_t r = recv(fd, w->rbuf + w->rlen, w->rcap - w->rlen, MSG_DONTWAIT);
         if (r < 0 && errno == EINTR) continue;
-        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+        bool again = r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
         pthread_mutex_lock(&p->mu);
-        if (r <= 0) {
-            w->dead = true;
-            pthread_mutex_unlock(&p->mu);
-            return;
-        }
-        w->rlen += (size_t)r;
-        size_t off = 0;
-        while (w->rlen - off >= 4 && !w->dead) {
-            const unsigned char *q = w->rbuf + off;
-            uint32_t n = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
-            if (n > 0x7fffffffu) {
-                w->dead = true;
-                break;
-            }
-            if (w->rlen - off - 4 < n) break;
-            on_frame(p, w, q + 4, n, d);
-            off += 4 + (size_t)n;
-        }
+        if (r > 0) w->rlen += (size_t)r;
+        size_t off = take_answers(p, w, d);
         memmove(w->rbuf, w->rbuf + off, w->rlen - off);
         w->rlen -= off;
-        bool stop = w->dead;
+        if (!again && r <= 0) w->dead = true;
+        bool stop = w->dead || again;
         pthread_mutex_unlock(&p->mu);
         if (stop) return;
     }
@@ -405,6 +517,9 @@ static conc_process_t *bury_locked(struct ppool *p, struct worker *w, struct don
     free(w->rbuf);
     w->rbuf = NULL;
     w->rlen = w->rcap = 0;
+    if (w->ring) munmap(w->ring, CONC__RING_HDR + CONC__RING_SIZE);
+    w->ring = NULL;
+    w->rhead = 0;
     epoll_ctl(p->epfd, EPOLL_CTL_DEL, conc_conn_fd(w->conn), NULL);
     epoll_ctl(p->epfd, EPOLL_CTL_DEL, conc_process_sentinel(w->proc), NULL);
     conc_conn_close(w->conn);
@@ -425,12 +540,39 @@ static void reap(conc_process_t *proc) {
     conc_process_free(proc);
 }
 
+/* The manager's timer while tasks are in flight: from 1 ms, doubling while nothing comes. */
+#define POLL_MIN_MS 1
+#define POLL_MAX_MS 32
+
 static void *manager(void *arg) {
     struct ppool *p = arg;
     struct epoll_event evs[32];
+    int poll_ms = POLL_MIN_MS;
     for (;;) {
         struct donelist d = {0};
-        int n = epoll_wait(p->epfd, evs, 32, -1);
+        /* Going to sleep: tell every worker to ring (wire.h), then look once more, so that a
+         * record published meanwhile is not slept on. While tasks are in flight the sleep is
+         * bounded: a worker running a long task after short ones does not ring for the short
+         * ones' answers, the timer picks them up. */
+        int timeout = -1;
+        pthread_mutex_lock(&p->mu);
+        for (unsigned i = 0; i < p->n; i++)
+            if (p->w[i].alive && p->w[i].ring)
+                __atomic_store_n(&p->w[i].ring->sleeping, 1, __ATOMIC_SEQ_CST);
+        for (unsigned i = 0; i < p->n; i++) {
+            struct worker *w = &p->w[i];
+            if (!w->alive || !w->ring) continue;
+            if (ring_pending(w)) timeout = 0;
+            if (w->inflight && timeout < 0) timeout = poll_ms;
+        }
+        pthread_mutex_unlock(&p->mu);
+        int n = epoll_wait(p->epfd, evs, 32, timeout);
+        bool found = false;
+        pthread_mutex_lock(&p->mu);
+        for (unsigned i = 0; i < p->n; i++)
+            if (p->w[i].alive && p->w[i].ring)
+                __atomic_store_n(&p->w[i].ring->sleeping, 0, __ATOMIC_RELAXED);
+        pthread_mutex_unlock(&p->mu);
         for (int i = 0; i < n; i++) {
             uint64_t u = evs[i].data.u64;
             if (u == UINT64_MAX) {
@@ -446,12 +588,29 @@ static void *manager(void *arg) {
             pthread_mutex_unlock(&p->mu);
             if (!current) continue;
             drain(p, idx, &d);
+            found = true;
             if (u & 1) {
                 pthread_mutex_lock(&p->mu);
                 p->w[idx].dead = true; /* the process ended: what it sent was read above */
                 pthread_mutex_unlock(&p->mu);
             }
         }
+        /* answers published in rings without a bell */
+        pthread_mutex_lock(&p->mu);
+        for (unsigned i = 0; i < p->n; i++) {
+            struct worker *w = &p->w[i];
+            if (w->alive && !w->dead && ring_pending(w)) {
+                found = true;
+                size_t off = take_answers(p, w, &d);
+                if (off) memmove(w->rbuf, w->rbuf + off, w->rlen - off);
+                w->rlen -= off;
+            }
+        }
+        pthread_mutex_unlock(&p->mu);
+        if (found)
+            poll_ms = POLL_MIN_MS;
+        else if (n == 0 && poll_ms < POLL_MAX_MS)
+            poll_ms *= 2;
         /* Deaths, the queue, stops, replacements. */
         conc_process_t *gone[64];
         size_t ngone = 0;
@@ -474,7 +633,7 @@ static void *manager(void *arg) {
         for (unsigned i = 0; i < p->n; i++) {
             struct worker *w = &p->w[i];
             if (p->closing && w->alive && !w->cur && !w->stopping && !p->head) {
-                struct conc__w_result stop = {CONC__W_STOP, 0, 0};
+                struct conc__w_result stop = {CONC__W_STOP, 0, 0, 0};
                 conc_conn_send(w->conn, &stop, sizeof stop);
                 w->stopping = true;
             }
