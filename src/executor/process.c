@@ -32,11 +32,13 @@
 #include <unistd.h>
 #include "conc/conn.h"
 #include "conc/thread.h"
+#include "../internal/conn.h"
 #include "executor.h"
 #include "wire.h"
 
 struct batch {
     struct batch *next;
+    double sent_at;
     const char *name;
     size_t n, answered;
     bool started;
@@ -47,14 +49,23 @@ struct batch {
 /* Batches sent to one worker and not fully answered, oldest first: the worker runs them in this
  * order, so the first unanswered task of `cur` is the one it is running. At most DEPTH of them:
  * one running and one waiting in the pipe, so a worker never idles between two batches (CPython
- * queues one extra call the same way) while what waits can still be cancelled. */
-#define DEPTH 2
+ * queues one extra call the same way) while what waits can still be cancelled. A worker whose
+ * last batch took under FAST_TASK per task is streaming tiny tasks: it may hold up to DEPTH_FAST
+ * batches, sent together in one write and answered into its ring, so a map of tiny tasks costs a
+ * few syscalls per DEPTH_FAST batches rather than several per task. What waits there is at most
+ * DEPTH_FAST x FAST_TASK of work per task of its batches - too little to matter for cancelling or
+ * for balancing the workers; a slow batch brings the worker back to DEPTH. */
+#define DEPTH      2
+#define DEPTH_FAST 32
+#define FAST_TASK  50e-6
 
 struct worker {
     conc_process_t *proc;
     conc_conn_t *conn;
     struct batch *cur, *last;
     unsigned inflight;
+    bool fast;           /* its last batch was quick: DEPTH_FAST */
+    double last_done_at; /* when its last batch was answered */
     unsigned char *rbuf; /* the manager reads the socket in bulk and cuts frames itself */
     size_t rlen, rcap;
     struct conc__w_ring *ring; /* NULL: the worker answers on the Pipe alone */
@@ -145,27 +156,48 @@ static void wake_manager(struct ppool *p) {
     (void)r;
 }
 
-/* The TASKS frame of a batch's unanswered tasks. */
-static int send_batch(struct worker *w, struct batch *b) {
-    size_t nlen = strlen(b->name), total = sizeof(struct conc__w_tasks) + nlen;
-    for (size_t i = 0; i < b->n; i++) total += sizeof(uint64_t) + b->args[i].len;
-    unsigned char *m = malloc(total), *q = m;
-    if (!m) return -ENOMEM;
+/* Append the TASKS frame of a batch (with its Connection header) to a growing buffer. */
+static int frame_batch(unsigned char **buf, size_t *len, size_t *cap, const struct batch *b) {
+    size_t nlen = strlen(b->name), body = sizeof(struct conc__w_tasks) + nlen;
+    for (size_t i = 0; i < b->n; i++) body += sizeof(uint64_t) + b->args[i].len;
+    size_t need = *len + CONC__FRAME_HDR_MAX + body;
+    if (need > *cap) {
+        size_t nc = *cap ? *cap : 4096;
+        while (nc < need) nc *= 2;
+        unsigned char *nb = realloc(*buf, nc);
+        if (!nb) return -ENOMEM;
+        *buf = nb;
+        *cap = nc;
+    }
+    unsigned char *q = *buf + *len;
+    q += conc__frame_header(body, q);
     struct conc__w_tasks h = {CONC__W_TASKS, (uint32_t)b->n, (uint32_t)nlen, 0};
     memcpy(q, &h, sizeof h);
     q += sizeof h;
     memcpy(q, b->name, nlen);
     q += nlen;
     for (size_t i = 0; i < b->n; i++) {
-        uint64_t len = b->args[i].len;
-        memcpy(q, &len, sizeof len);
-        q += sizeof len;
-        if (len) memcpy(q, b->args[i].data, len);
-        q += len;
+        uint64_t alen = b->args[i].len;
+        memcpy(q, &alen, sizeof alen);
+        q += sizeof alen;
+        if (alen) memcpy(q, b->args[i].data, alen);
+        q += alen;
     }
-    int r = conc_conn_send(w->conn, m, total);
-    free(m);
-    return r;
+    *len = (size_t)(q - *buf);
+    return 0;
+}
+
+/* Write frames to a worker's Pipe (lock held: the pool's writes never interleave). */
+static int send_raw(struct worker *w, const unsigned char *m, size_t len) {
+    int fd = conc_conn_fd(w->conn);
+    while (len) {
+        ssize_t r = send(fd, m, len, MSG_NOSIGNAL);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return CONC_ECLOSED;
+        m += r;
+        len -= (size_t)r;
+    }
+    return 0;
 }
 
 /* Mark a batch's futures running; the cancelled ones leave it. false: nothing is left. */
@@ -185,41 +217,71 @@ static bool start_batch(struct batch *b, struct donelist *d) {
     return k > 0;
 }
 
+static unsigned depth_of(const struct worker *w) {
+    return w->fast ? DEPTH_FAST : DEPTH;
+}
+
 static void dispatch_locked(struct ppool *p, struct donelist *d) {
+    unsigned char *buf = NULL;
+    size_t cap = 0;
     while (p->head) {
         struct worker *w = NULL;
         for (unsigned i = 0; i < p->n; i++) {
             struct worker *c = &p->w[i];
-            if (!c->alive || c->retiring || c->stopping || c->inflight >= DEPTH) continue;
+            if (!c->alive || c->retiring || c->stopping || c->inflight >= depth_of(c)) continue;
             if (p->max_tasks && c->sent >= p->max_tasks) continue;
             if (!w || c->inflight < w->inflight) w = c;
         }
-        if (!w) return;
-        struct batch *b = p->head;
-        p->head = b->next;
-        if (!p->head) p->tail = NULL;
-        b->next = NULL;
-        if (!start_batch(b, d)) {
-            free(b);
-            continue;
+        if (!w) break;
+        /* as many queued batches as it may hold, in one write */
+        struct batch *before = w->last, *first = NULL;
+        unsigned inflight0 = w->inflight;
+        uint64_t sent0 = w->sent;
+        size_t len = 0;
+        double now = conc_monotonic();
+        while (p->head && w->inflight < depth_of(w) && !(p->max_tasks && w->sent >= p->max_tasks) &&
+               len < 65536) {
+            struct batch *b = p->head;
+            if (!start_batch(b, d)) {
+                p->head = b->next;
+                if (!p->head) p->tail = NULL;
+                free(b);
+                continue;
+            }
+            if (frame_batch(&buf, &len, &cap, b) < 0) break;
+            p->head = b->next;
+            if (!p->head) p->tail = NULL;
+            b->next = NULL;
+            b->sent_at = now;
+            if (w->last)
+                w->last->next = b;
+            else
+                w->cur = b;
+            w->last = b;
+            if (!first) first = b;
+            w->inflight++;
+            w->sent += b->n;
         }
-        if (send_batch(w, b) < 0) {
-            /* the worker is gone (or no memory): the manager will see it; the batch waits */
+        if (!first) break; /* no memory for a frame: the queue waits for the next call */
+        if (send_raw(w, buf, len) < 0) {
+            /* the worker is gone: the manager will see it; these batches go back to the queue */
             w->retiring = true;
-            b->next = p->head;
-            p->head = b;
-            if (!p->tail) p->tail = b;
+            w->last->next = p->head;
+            p->head = first;
+            if (!p->tail) p->tail = w->last;
+            if (before) {
+                before->next = NULL;
+                w->last = before;
+            } else {
+                w->cur = w->last = NULL;
+            }
+            w->inflight = inflight0;
+            w->sent = sent0;
             wake_manager(p);
-            return;
+            break;
         }
-        if (w->last)
-            w->last->next = b;
-        else
-            w->cur = b;
-        w->last = b;
-        w->inflight++;
-        w->sent += b->n;
     }
+    free(buf);
 }
 
 static int pp_submit(void *impl, conc_work_fn fn, const char *name, const conc_bytes_t *args,
@@ -346,6 +408,10 @@ static void on_answer(struct ppool *p, struct worker *w, int32_t rc, const unsig
     done_add(d, b->fs[b->answered++], rc, data, rc >= 0 ? len : 0);
     w->done++;
     if (b->answered == b->n) {
+        double now = conc_monotonic();
+        double began = b->sent_at > w->last_done_at ? b->sent_at : w->last_done_at;
+        w->fast = b->n && (now - began) / (double)b->n < FAST_TASK;
+        w->last_done_at = now;
         w->cur = b->next;
         if (!w->cur) w->last = NULL;
         w->inflight--;
