@@ -51,10 +51,10 @@ struct batch {
  * one running and one waiting in the pipe, so a worker never idles between two batches (CPython
  * queues one extra call the same way) while what waits can still be cancelled. A worker whose
  * last batch took under FAST_TASK per task is streaming tiny tasks: it may hold up to DEPTH_FAST
- * batches, sent together in one write and answered into its ring, so a map of tiny tasks costs a
- * few syscalls per DEPTH_FAST batches rather than several per task. What waits there is at most
- * DEPTH_FAST x FAST_TASK of work per task of its batches - too little to matter for cancelling or
- * for balancing the workers; a slow batch brings the worker back to DEPTH. */
+ * batches of that same work, sent together in one write and answered into its ring, so a map of
+ * tiny tasks costs a few syscalls per DEPTH_FAST batches rather than several per task. What waits
+ * there is work of the kind just seen to take under FAST_TASK a task - too little to matter for
+ * cancelling or for balancing the workers; a slow batch, or other work, brings it back to DEPTH. */
 #define DEPTH      2
 #define DEPTH_FAST 32
 #define FAST_TASK  50e-6
@@ -64,9 +64,9 @@ struct worker {
     conc_conn_t *conn;
     struct batch *cur, *last;
     unsigned inflight;
-    bool fast;           /* its last batch was quick: DEPTH_FAST */
-    double last_done_at; /* when its last batch was answered */
-    unsigned char *rbuf; /* the manager reads the socket in bulk and cuts frames itself */
+    const char *fast_name; /* its last batch was quick, and of this work: DEPTH_FAST for it */
+    double last_done_at;   /* when its last batch was answered */
+    unsigned char *rbuf;   /* the manager reads the socket in bulk and cuts frames itself */
     size_t rlen, rcap;
     struct conc__w_ring *ring; /* NULL: the worker answers on the Pipe alone */
     uint64_t rhead;            /* what the pool consumed of the ring */
@@ -217,8 +217,10 @@ static bool start_batch(struct batch *b, struct donelist *d) {
     return k > 0;
 }
 
-static unsigned depth_of(const struct worker *w) {
-    return w->fast ? DEPTH_FAST : DEPTH;
+/* May worker w take batch b now? */
+static bool room_for(const struct worker *w, const struct batch *b) {
+    if (w->inflight < DEPTH) return true;
+    return w->inflight < DEPTH_FAST && w->fast_name == b->name;
 }
 
 static void dispatch_locked(struct ppool *p, struct donelist *d) {
@@ -228,7 +230,7 @@ static void dispatch_locked(struct ppool *p, struct donelist *d) {
         struct worker *w = NULL;
         for (unsigned i = 0; i < p->n; i++) {
             struct worker *c = &p->w[i];
-            if (!c->alive || c->retiring || c->stopping || c->inflight >= depth_of(c)) continue;
+            if (!c->alive || c->retiring || c->stopping || !room_for(c, p->head)) continue;
             if (p->max_tasks && c->sent >= p->max_tasks) continue;
             if (!w || c->inflight < w->inflight) w = c;
         }
@@ -239,7 +241,7 @@ static void dispatch_locked(struct ppool *p, struct donelist *d) {
         uint64_t sent0 = w->sent;
         size_t len = 0;
         double now = conc_monotonic();
-        while (p->head && w->inflight < depth_of(w) && !(p->max_tasks && w->sent >= p->max_tasks) &&
+        while (p->head && room_for(w, p->head) && !(p->max_tasks && w->sent >= p->max_tasks) &&
                len < 65536) {
             struct batch *b = p->head;
             if (!start_batch(b, d)) {
@@ -253,6 +255,7 @@ static void dispatch_locked(struct ppool *p, struct donelist *d) {
             if (!p->head) p->tail = NULL;
             b->next = NULL;
             b->sent_at = now;
+            if (b->name != w->fast_name) w->fast_name = NULL;
             if (w->last)
                 w->last->next = b;
             else
@@ -410,7 +413,11 @@ static void on_answer(struct ppool *p, struct worker *w, int32_t rc, const unsig
     if (b->answered == b->n) {
         double now = conc_monotonic();
         double began = b->sent_at > w->last_done_at ? b->sent_at : w->last_done_at;
-        w->fast = b->n && (now - began) / (double)b->n < FAST_TASK;
+        bool fast = b->n && (now - began) / (double)b->n < FAST_TASK;
+        /* quick for this work only, and only while nothing else waits in the worker: a batch of
+         * the same work then never waits behind something slower */
+        for (struct batch *o = b->next; o && fast; o = o->next) fast = o->name == b->name;
+        w->fast_name = fast ? b->name : NULL;
         w->last_done_at = now;
         w->cur = b->next;
         if (!w->cur) w->last = NULL;
