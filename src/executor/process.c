@@ -538,9 +538,12 @@ static void drain(struct ppool *p, unsigned idx, struct donelist *d) {
             w->rbuf = nb;
             w->rcap = cap;
         }
-        ssize_t r = recv(fd, w->rbuf + w->rlen, w->rcap - w->rlen, MSG_DONTWAIT);
+        size_t room = w->rcap - w->rlen;
+        ssize_t r = recv(fd, w->rbuf + w->rlen, room, MSG_DONTWAIT);
         if (r < 0 && errno == EINTR) continue;
-        bool again = r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+        /* a short read emptied the socket: no second recv just to hear EAGAIN */
+        bool again =
+            (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) || (r > 0 && (size_t)r < room);
         pthread_mutex_lock(&p->mu);
         if (r > 0) w->rlen += (size_t)r;
         size_t off = take_answers(p, w, d);
@@ -630,14 +633,12 @@ static void *manager(void *arg) {
         int timeout = -1;
         pthread_mutex_lock(&p->mu);
         for (unsigned i = 0; i < p->n; i++)
+            if (p->w[i].alive && p->w[i].ring && p->w[i].inflight) timeout = poll_ms;
+        for (unsigned i = 0; i < p->n; i++)
             if (p->w[i].alive && p->w[i].ring)
-                __atomic_store_n(&p->w[i].ring->sleeping, 1, __ATOMIC_SEQ_CST);
-        for (unsigned i = 0; i < p->n; i++) {
-            struct worker *w = &p->w[i];
-            if (!w->alive || !w->ring) continue;
-            if (ring_pending(w)) timeout = 0;
-            if (w->inflight && timeout < 0) timeout = poll_ms;
-        }
+                __atomic_store_n(&p->w[i].ring->sleeping, timeout < 0 ? 2 : 1, __ATOMIC_SEQ_CST);
+        for (unsigned i = 0; i < p->n; i++)
+            if (p->w[i].alive && ring_pending(&p->w[i])) timeout = 0;
         pthread_mutex_unlock(&p->mu);
         int n = epoll_wait(p->epfd, evs, 32, timeout);
         bool found = false;

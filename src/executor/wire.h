@@ -13,6 +13,9 @@
  * Writing a record costs no syscall: the worker rings the BELL only when the pool's manager said it
  * is going to sleep (`sleeping`) and the worker is about to idle or to start the last batch it
  * holds; otherwise the manager, which knows work is in flight, looks at the ring on a short timer.
+ * A manager that went to sleep with nothing in flight has no timer (a submit may hand a batch
+ * straight to the worker meanwhile): it says so (`sleeping` 2) and the worker then also rings
+ * before each further task while answers wait unannounced.
  * All integers little-endian as this host (both ends are the same binary on the same machine). */
 #ifndef CONC_EXECUTOR_WIRE_H
 #define CONC_EXECUTOR_WIRE_H
@@ -55,7 +58,7 @@ struct conc__w_ring {
     char pad1[56];
     uint64_t head; /* atomic, written by the pool: what it has consumed */
     char pad2[56];
-    uint32_t sleeping; /* atomic: 1 = the manager is about to sleep: ring the BELL */
+    uint32_t sleeping; /* atomic: the manager is about to sleep, 1 with its timer, 2 without */
 };
 
 struct conc__w_rec {

@@ -211,6 +211,11 @@ static long run_frame(struct wk *w, const unsigned char *m, size_t len) {
         memcpy(&alen, m + off, sizeof alen);
         off += sizeof alen;
         if (alen > len - off) return CONC_EPROTO;
+        /* the manager sleeps without a timer (it had nothing in flight when it went to sleep):
+         * what is answered must not wait for this task */
+        if (w->ring && w->announced != w->tail &&
+            __atomic_load_n(&w->ring->sleeping, __ATOMIC_SEQ_CST) == 2 && bell(w) < 0)
+            return CONC_ECLOSED;
         conc_bytes_t out = {NULL, 0};
         int rc = fn ? fn(m + off, (size_t)alen, &out) : -ENOENT;
         off += (size_t)alen;
