@@ -163,7 +163,12 @@ int conc_executor_map(conc_executor_t *ex, conc_work_fn fn, const conc_bytes_t *
     if (r == 0) {
         /* A thread pool takes each argument as its own task: chunks would only delay results. */
         size_t step = !name || chunksize <= 1 ? (name ? 1 : n) : chunksize;
-        for (size_t i = 0; i < n; i += step) {
+        bool each = step == 1 && ex->submit_each;
+        if (each) {
+            r = ex->submit_each(ex->impl, name, copies, n, fs);
+            if (r < 0) drop(fs, n);
+        }
+        for (size_t i = 0; i < n && !each; i += step) {
             size_t k = n - i < step ? n - i : step;
             r = ex->ops->submit(ex->impl, fn, name, copies + i, k, fs + i);
             if (r < 0) {

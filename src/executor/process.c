@@ -311,6 +311,49 @@ static int pp_submit(void *impl, conc_work_fn fn, const char *name, const conc_b
     return 0;
 }
 
+/* A map with chunksize 1: n single-task batches queued under one lock. */
+static int pp_submit_each(void *impl, const char *name, const conc_bytes_t *args, size_t n,
+                          conc_future_t *const *fs) {
+    struct ppool *p = impl;
+    struct batch *first = NULL, *last = NULL;
+    for (size_t i = 0; i < n; i++) {
+        struct batch *b = batch_new(name, args + i, 1, fs + i);
+        if (!b) {
+            for (struct batch *o = first, *next; o; o = next) {
+                next = o->next;
+                free(o);
+            }
+            return -ENOMEM;
+        }
+        if (last)
+            last->next = b;
+        else
+            first = b;
+        last = b;
+    }
+    struct donelist d = {0};
+    pthread_mutex_lock(&p->mu);
+    if (p->broken) {
+        pthread_mutex_unlock(&p->mu);
+        for (struct batch *o = first, *next; o; o = next) {
+            next = o->next;
+            free(o);
+        }
+        return CONC_EBROKEN;
+    }
+    if (first) {
+        if (p->tail)
+            p->tail->next = first;
+        else
+            p->head = first;
+        p->tail = last;
+    }
+    dispatch_locked(p, &d);
+    pthread_mutex_unlock(&p->mu);
+    done_flush(&d);
+    return 0;
+}
+
 /* ---- the manager thread ---- */
 
 #define EV(idx, gen, sentinel) ((uint64_t)(gen) << 32 | (uint64_t)(idx) << 1 | (sentinel))
@@ -851,7 +894,9 @@ int conc_process_pool_new(conc_executor_t **ex, unsigned workers, const conc_poo
     if ((r = conc_executor_new(ex, &process_ops, p)) < 0) {
         pp_shutdown(p, true, true);
         pp_free(p);
+        return r;
     }
+    (*ex)->submit_each = pp_submit_each;
     return r;
 fail:
     pool_unref(p);
