@@ -1,14 +1,18 @@
 /* The process pool: ProcessPoolExecutor, minus its two known failure modes.
  *
  * Each worker is a daemon process (any start method) serving one duplex Pipe (worker.c). A worker
- * runs one batch at a time - a single task, or a map chunk - and answers each task as it finishes.
- * A submit hands its batch straight to an idle worker (no queue thread on the way out); a manager
- * thread watches every worker's Pipe and sentinel in one epoll set, completes futures, gives a
- * worker that answered its last task the next queued batch, and replaces workers.
+ * runs one batch at a time - a single task, or a map chunk - and answers each task as it finishes,
+ * into a shared-memory result ring of its own (wire.h): a stream of tiny tasks is answered without
+ * a syscall per task, and what a worker published survives its death. A submit hands its batch
+ * straight to an idle worker (no queue thread on the way out); a manager thread watches every
+ * worker's Pipe and sentinel in one epoll set (and the rings, on a short timer while work is in
+ * flight), completes futures, sends a worker its next queued batches - several in one write when
+ * it streams tiny tasks - and replaces workers.
  *
  * A worker that dies (SIGKILL, a crashing work function, anything) is seen through its sentinel
- * or the end of its Pipe. The task it was running - the first one of its batch not yet answered -
- * fails with CONC_EBROKEN; the rest of the batch goes back to the front of the queue; a new worker
+ * or the end of its Pipe. Everything it published is then read (the Pipe to its end, the ring to
+ * its last whole record); the task it was running - the first one not yet answered, since each
+ * answer is published whole or not at all, in order - fails with CONC_EBROKEN; the rest of the batch goes back to the front of the queue; a new worker
  * takes the dead one's place. Nothing else is affected: CPython's Pool hangs here (bpo-22393) and
  * ProcessPoolExecutor fails every pending future (BrokenProcessPool). Only an initializer that
  * fails breaks the pool, as in CPython, since every replacement would fail the same way.
