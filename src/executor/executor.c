@@ -2,9 +2,9 @@
  * bytes they own, map's chunks - in front of a backend (thread.c, process.c, conc-mpi) that only
  * runs tasks.
  *
- * One allocation per task holds the copied argument and the result's conc_bytes_t; it hangs off
- * the future as its destructor context, so it lives exactly as long as somebody can read the
- * result. The backend holds a reference to each future it was given until conc_work_finish, so a
+ * One allocation per task holds the future, the copied argument and the result's conc_bytes_t
+ * (the block is the future's destructor context), so it lives exactly as long as somebody can
+ * read the result. The backend holds a reference to each future it was given until conc_work_finish, so a
  * caller may release a future it no longer wants while its work still runs.
  *
  * Submits and shutdown do not share a lock: a submit announces itself in `entering` and then checks
@@ -27,20 +27,17 @@ struct task_block {
     unsigned char data[];
 };
 
+/* The block lives in the future's own allocation (conc__future_new_with): only the result bytes
+ * are freed here. */
 static void block_dtor(void *value, void *ctx) {
     struct task_block *b = ctx;
     if (value) free(b->result.data);
-    free(b);
 }
 
 conc_future_t *conc__work_future(const void *arg, size_t len, conc_bytes_t *copy) {
-    struct task_block *b = malloc(sizeof *b + len);
-    if (!b) return NULL;
-    conc_future_t *f = conc_future_new();
-    if (!f) {
-        free(b);
-        return NULL;
-    }
+    struct task_block *b;
+    conc_future_t *f = conc__future_new_with(sizeof *b + len, (void **)&b);
+    if (!f) return NULL;
     b->result = (conc_bytes_t){NULL, 0};
     if (len) memcpy(b->data, arg, len);
     b->arg = (conc_bytes_t){b->data, len};
@@ -166,7 +163,12 @@ int conc_executor_map(conc_executor_t *ex, conc_work_fn fn, const conc_bytes_t *
     if (r == 0) {
         /* A thread pool takes each argument as its own task: chunks would only delay results. */
         size_t step = !name || chunksize <= 1 ? (name ? 1 : n) : chunksize;
-        for (size_t i = 0; i < n; i += step) {
+        bool each = step == 1 && ex->submit_each;
+        if (each) {
+            r = ex->submit_each(ex->impl, name, copies, n, fs);
+            if (r < 0) drop(fs, n);
+        }
+        for (size_t i = 0; i < n && !each; i += step) {
             size_t k = n - i < step ? n - i : step;
             r = ex->ops->submit(ex->impl, fn, name, copies + i, k, fs + i);
             if (r < 0) {

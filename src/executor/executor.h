@@ -12,6 +12,10 @@ struct conc_executor {
     void *impl;
     uint32_t closed;   /* atomic: shutdown began */
     uint32_t entering; /* atomic: submits between their closed check and the backend */
+    /* Optional (the process pool): args[0..n-1] as n separate tasks in one call, as n submits of
+     * one would be - a map with chunksize 1 takes the pool's lock once, not once per task. */
+    int (*submit_each)(void *impl, const char *name, const conc_bytes_t *args, size_t n,
+                       conc_future_t *const *fs);
 };
 
 /* A fresh pending future owning a copy of arg (in *copy), with one extra reference for the

@@ -1,14 +1,18 @@
 /* The process pool: ProcessPoolExecutor, minus its two known failure modes.
  *
  * Each worker is a daemon process (any start method) serving one duplex Pipe (worker.c). A worker
- * runs one batch at a time - a single task, or a map chunk - and answers each task as it finishes.
- * A submit hands its batch straight to an idle worker (no queue thread on the way out); a manager
- * thread watches every worker's Pipe and sentinel in one epoll set, completes futures, gives a
- * worker that answered its last task the next queued batch, and replaces workers.
+ * runs one batch at a time - a single task, or a map chunk - and answers each task as it finishes,
+ * into a shared-memory result ring of its own (wire.h): a stream of tiny tasks is answered without
+ * a syscall per task, and what a worker published survives its death. A submit hands its batch
+ * straight to an idle worker (no queue thread on the way out); a manager thread watches every
+ * worker's Pipe and sentinel in one epoll set (and the rings, on a short timer while work is in
+ * flight), completes futures, sends a worker its next queued batches - several in one write when
+ * it streams tiny tasks - and replaces workers.
  *
  * A worker that dies (SIGKILL, a crashing work function, anything) is seen through its sentinel
- * or the end of its Pipe. The task it was running - the first one of its batch not yet answered -
- * fails with CONC_EBROKEN; the rest of the batch goes back to the front of the queue; a new worker
+ * or the end of its Pipe. Everything it published is then read (the Pipe to its end, the ring to
+ * its last whole record); the task it was running - the first one not yet answered, since each
+ * answer is published whole or not at all, in order - fails with CONC_EBROKEN; the rest of the batch goes back to the front of the queue; a new worker
  * takes the dead one's place. Nothing else is affected: CPython's Pool hangs here (bpo-22393) and
  * ProcessPoolExecutor fails every pending future (BrokenProcessPool). Only an initializer that
  * fails breaks the pool, as in CPython, since every replacement would fail the same way.
@@ -26,16 +30,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "conc/conn.h"
 #include "conc/thread.h"
+#include "../internal/conn.h"
 #include "executor.h"
 #include "wire.h"
 
 struct batch {
     struct batch *next;
+    double sent_at;
     const char *name;
     size_t n, answered;
     bool started;
@@ -46,16 +53,27 @@ struct batch {
 /* Batches sent to one worker and not fully answered, oldest first: the worker runs them in this
  * order, so the first unanswered task of `cur` is the one it is running. At most DEPTH of them:
  * one running and one waiting in the pipe, so a worker never idles between two batches (CPython
- * queues one extra call the same way) while what waits can still be cancelled. */
-#define DEPTH 2
+ * queues one extra call the same way) while what waits can still be cancelled. A worker whose
+ * last batch took under FAST_TASK per task is streaming tiny tasks: it may hold up to DEPTH_FAST
+ * batches of that same work, sent together in one write and answered into its ring, so a map of
+ * tiny tasks costs a few syscalls per DEPTH_FAST batches rather than several per task. What waits
+ * there is work of the kind just seen to take under FAST_TASK a task - too little to matter for
+ * cancelling or for balancing the workers; a slow batch, or other work, brings it back to DEPTH. */
+#define DEPTH      2
+#define DEPTH_FAST 32
+#define FAST_TASK  50e-6
 
 struct worker {
     conc_process_t *proc;
     conc_conn_t *conn;
     struct batch *cur, *last;
     unsigned inflight;
-    unsigned char *rbuf; /* the manager reads the socket in bulk and cuts frames itself */
+    const char *fast_name; /* its last batch was quick, and of this work: DEPTH_FAST for it */
+    double last_done_at;   /* when its last batch was answered */
+    unsigned char *rbuf;   /* the manager reads the socket in bulk and cuts frames itself */
     size_t rlen, rcap;
+    struct conc__w_ring *ring; /* NULL: the worker answers on the Pipe alone */
+    uint64_t rhead;            /* what the pool consumed of the ring */
     uint64_t done, sent;
     uint32_t gen;
     bool alive, retiring, stopping, dead;
@@ -142,27 +160,48 @@ static void wake_manager(struct ppool *p) {
     (void)r;
 }
 
-/* The TASKS frame of a batch's unanswered tasks. */
-static int send_batch(struct worker *w, struct batch *b) {
-    size_t nlen = strlen(b->name), total = sizeof(struct conc__w_tasks) + nlen;
-    for (size_t i = 0; i < b->n; i++) total += sizeof(uint64_t) + b->args[i].len;
-    unsigned char *m = malloc(total), *q = m;
-    if (!m) return -ENOMEM;
+/* Append the TASKS frame of a batch (with its Connection header) to a growing buffer. */
+static int frame_batch(unsigned char **buf, size_t *len, size_t *cap, const struct batch *b) {
+    size_t nlen = strlen(b->name), body = sizeof(struct conc__w_tasks) + nlen;
+    for (size_t i = 0; i < b->n; i++) body += sizeof(uint64_t) + b->args[i].len;
+    size_t need = *len + CONC__FRAME_HDR_MAX + body;
+    if (need > *cap) {
+        size_t nc = *cap ? *cap : 4096;
+        while (nc < need) nc *= 2;
+        unsigned char *nb = realloc(*buf, nc);
+        if (!nb) return -ENOMEM;
+        *buf = nb;
+        *cap = nc;
+    }
+    unsigned char *q = *buf + *len;
+    q += conc__frame_header(body, q);
     struct conc__w_tasks h = {CONC__W_TASKS, (uint32_t)b->n, (uint32_t)nlen, 0};
     memcpy(q, &h, sizeof h);
     q += sizeof h;
     memcpy(q, b->name, nlen);
     q += nlen;
     for (size_t i = 0; i < b->n; i++) {
-        uint64_t len = b->args[i].len;
-        memcpy(q, &len, sizeof len);
-        q += sizeof len;
-        if (len) memcpy(q, b->args[i].data, len);
-        q += len;
+        uint64_t alen = b->args[i].len;
+        memcpy(q, &alen, sizeof alen);
+        q += sizeof alen;
+        if (alen) memcpy(q, b->args[i].data, alen);
+        q += alen;
     }
-    int r = conc_conn_send(w->conn, m, total);
-    free(m);
-    return r;
+    *len = (size_t)(q - *buf);
+    return 0;
+}
+
+/* Write frames to a worker's Pipe (lock held: the pool's writes never interleave). */
+static int send_raw(struct worker *w, const unsigned char *m, size_t len) {
+    int fd = conc_conn_fd(w->conn);
+    while (len) {
+        ssize_t r = send(fd, m, len, MSG_NOSIGNAL);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return CONC_ECLOSED;
+        m += r;
+        len -= (size_t)r;
+    }
+    return 0;
 }
 
 /* Mark a batch's futures running; the cancelled ones leave it. false: nothing is left. */
@@ -182,41 +221,74 @@ static bool start_batch(struct batch *b, struct donelist *d) {
     return k > 0;
 }
 
+/* May worker w take batch b now? */
+static bool room_for(const struct worker *w, const struct batch *b) {
+    if (w->inflight < DEPTH) return true;
+    return w->inflight < DEPTH_FAST && w->fast_name == b->name;
+}
+
 static void dispatch_locked(struct ppool *p, struct donelist *d) {
+    unsigned char *buf = NULL;
+    size_t cap = 0;
     while (p->head) {
         struct worker *w = NULL;
         for (unsigned i = 0; i < p->n; i++) {
             struct worker *c = &p->w[i];
-            if (!c->alive || c->retiring || c->stopping || c->inflight >= DEPTH) continue;
+            if (!c->alive || c->retiring || c->stopping || !room_for(c, p->head)) continue;
             if (p->max_tasks && c->sent >= p->max_tasks) continue;
             if (!w || c->inflight < w->inflight) w = c;
         }
-        if (!w) return;
-        struct batch *b = p->head;
-        p->head = b->next;
-        if (!p->head) p->tail = NULL;
-        b->next = NULL;
-        if (!start_batch(b, d)) {
-            free(b);
-            continue;
+        if (!w) break;
+        /* as many queued batches as it may hold, in one write */
+        struct batch *before = w->last, *first = NULL;
+        unsigned inflight0 = w->inflight;
+        uint64_t sent0 = w->sent;
+        size_t len = 0;
+        double now = conc_monotonic();
+        while (p->head && room_for(w, p->head) && !(p->max_tasks && w->sent >= p->max_tasks) &&
+               len < 65536) {
+            struct batch *b = p->head;
+            if (!start_batch(b, d)) {
+                p->head = b->next;
+                if (!p->head) p->tail = NULL;
+                free(b);
+                continue;
+            }
+            if (frame_batch(&buf, &len, &cap, b) < 0) break;
+            p->head = b->next;
+            if (!p->head) p->tail = NULL;
+            b->next = NULL;
+            b->sent_at = now;
+            if (b->name != w->fast_name) w->fast_name = NULL;
+            if (w->last)
+                w->last->next = b;
+            else
+                w->cur = b;
+            w->last = b;
+            if (!first) first = b;
+            w->inflight++;
+            w->sent += b->n;
         }
-        if (send_batch(w, b) < 0) {
-            /* the worker is gone (or no memory): the manager will see it; the batch waits */
+        if (!first) break; /* no memory for a frame: the queue waits for the next call */
+        if (send_raw(w, buf, len) < 0) {
+            /* the worker is gone: the manager will see it; these batches go back to the queue */
             w->retiring = true;
-            b->next = p->head;
-            p->head = b;
-            if (!p->tail) p->tail = b;
+            w->last->next = p->head;
+            p->head = first;
+            if (!p->tail) p->tail = w->last;
+            if (before) {
+                before->next = NULL;
+                w->last = before;
+            } else {
+                w->cur = w->last = NULL;
+            }
+            w->inflight = inflight0;
+            w->sent = sent0;
             wake_manager(p);
-            return;
+            break;
         }
-        if (w->last)
-            w->last->next = b;
-        else
-            w->cur = b;
-        w->last = b;
-        w->inflight++;
-        w->sent += b->n;
     }
+    free(buf);
 }
 
 static int pp_submit(void *impl, conc_work_fn fn, const char *name, const conc_bytes_t *args,
@@ -243,9 +315,94 @@ static int pp_submit(void *impl, conc_work_fn fn, const char *name, const conc_b
     return 0;
 }
 
+/* A map with chunksize 1: n single-task batches queued under one lock. */
+static int pp_submit_each(void *impl, const char *name, const conc_bytes_t *args, size_t n,
+                          conc_future_t *const *fs) {
+    struct ppool *p = impl;
+    struct batch *first = NULL, *last = NULL;
+    for (size_t i = 0; i < n; i++) {
+        struct batch *b = batch_new(name, args + i, 1, fs + i);
+        if (!b) {
+            for (struct batch *o = first, *next; o; o = next) {
+                next = o->next;
+                free(o);
+            }
+            return -ENOMEM;
+        }
+        if (last)
+            last->next = b;
+        else
+            first = b;
+        last = b;
+    }
+    struct donelist d = {0};
+    pthread_mutex_lock(&p->mu);
+    if (p->broken) {
+        pthread_mutex_unlock(&p->mu);
+        for (struct batch *o = first, *next; o; o = next) {
+            next = o->next;
+            free(o);
+        }
+        return CONC_EBROKEN;
+    }
+    if (first) {
+        if (p->tail)
+            p->tail->next = first;
+        else
+            p->head = first;
+        p->tail = last;
+    }
+    dispatch_locked(p, &d);
+    pthread_mutex_unlock(&p->mu);
+    done_flush(&d);
+    return 0;
+}
+
 /* ---- the manager thread ---- */
 
 #define EV(idx, gen, sentinel) ((uint64_t)(gen) << 32 | (uint64_t)(idx) << 1 | (sentinel))
+
+/* The worker's result ring (wire.h): a memory file, mapped here and handed over the Pipe as its
+ * first message. NULL if anything fails: the worker then answers on the Pipe alone. */
+static struct conc__w_ring *make_ring(conc_conn_t *c) {
+    size_t size = CONC__RING_HDR + CONC__RING_SIZE;
+    int fd = memfd_create("conc-pool-ring", MFD_CLOEXEC);
+    if (fd < 0) return NULL;
+    void *m = MAP_FAILED;
+    if (ftruncate(fd, (off_t)size) == 0)
+        m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED) {
+        close(fd);
+        return NULL;
+    }
+    madvise(m, size, MADV_DONTFORK); /* not into workers forked later, nor the user's children */
+    struct conc__w_result h = {CONC__W_SHM, 0, CONC__RING_SIZE, 0};
+    uint32_t n = sizeof h;
+    unsigned char fh[4] = {0, 0, 0, (unsigned char)n};
+    struct iovec iov[2] = {{fh, 4}, {&h, sizeof h}};
+    union {
+        struct cmsghdr h;
+        char b[CMSG_SPACE(sizeof(int))];
+    } cb;
+    memset(&cb, 0, sizeof cb);
+    struct msghdr mh = {
+        .msg_iov = iov, .msg_iovlen = 2, .msg_control = cb.b, .msg_controllen = sizeof cb.b};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+    ssize_t r;
+    while ((r = sendmsg(conc_conn_fd(c), &mh, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
+    }
+    close(fd);
+    if (r != (ssize_t)(4 + sizeof h)) {
+        /* a short send cannot happen on a fresh socket; if it did the stream is out of step */
+        munmap(m, size);
+        return NULL;
+    }
+    return m;
+}
 
 static int start_worker(struct ppool *p, unsigned idx) {
     struct worker *w = &p->w[idx];
@@ -279,41 +436,36 @@ static int start_worker(struct ppool *p, unsigned idx) {
         conc_conn_close(mine);
         return r;
     }
+    struct conc__w_ring *ring = make_ring(mine);
     pthread_mutex_lock(&p->mu);
-    *w = (struct worker){.proc = proc, .conn = mine, .gen = gen, .alive = true};
+    *w = (struct worker){.proc = proc, .conn = mine, .gen = gen, .alive = true, .ring = ring};
     pthread_mutex_unlock(&p->mu);
     return 0;
 }
 
-/* A frame from worker w (lock held). */
-static void on_frame(struct ppool *p, struct worker *w, const unsigned char *m, size_t len,
-                     struct donelist *d) {
-    struct conc__w_result h;
-    if (len < sizeof h) {
-        w->dead = true;
-        return;
-    }
-    memcpy(&h, m, sizeof h);
-    if (h.kind == CONC__W_INIT_FAILED) {
-        p->broken = true;
-        return;
-    }
+/* The answer to worker w's next task (lock held): complete it; data is copied. */
+static void on_answer(struct ppool *p, struct worker *w, int32_t rc, const unsigned char *m,
+                      size_t len, struct donelist *d) {
     struct batch *b = w->cur;
-    if (h.kind != CONC__W_RESULT || !b || h.len != len - sizeof h) {
-        w->dead = true; /* a worker that says nonsense is treated as dead */
-        return;
-    }
     void *data = NULL;
-    if (h.len && h.rc >= 0) {
-        data = malloc(h.len);
+    if (len && rc >= 0) {
+        data = malloc(len);
         if (data)
-            memcpy(data, m + sizeof h, h.len);
+            memcpy(data, m, len);
         else
-            h.rc = -ENOMEM;
+            rc = -ENOMEM;
     }
-    done_add(d, b->fs[b->answered++], h.rc, data, h.rc >= 0 ? h.len : 0);
+    done_add(d, b->fs[b->answered++], rc, data, rc >= 0 ? len : 0);
     w->done++;
     if (b->answered == b->n) {
+        double now = conc_monotonic();
+        double began = b->sent_at > w->last_done_at ? b->sent_at : w->last_done_at;
+        bool fast = b->n && (now - began) / (double)b->n < FAST_TASK;
+        /* quick for this work only, and only while nothing else waits in the worker: a batch of
+         * the same work then never waits behind something slower */
+        for (struct batch *o = b->next; o && fast; o = o->next) fast = o->name == b->name;
+        w->fast_name = fast ? b->name : NULL;
+        w->last_done_at = now;
         w->cur = b->next;
         if (!w->cur) w->last = NULL;
         w->inflight--;
@@ -322,11 +474,106 @@ static void on_frame(struct ppool *p, struct worker *w, const unsigned char *m, 
     }
 }
 
-/* Read what worker idx has sent - everything the socket holds, in one recv - and handle each
- * whole frame (Connection framing: a 4-byte big-endian length; results never need the 8-byte
- * form). A map chunk's answers arrive as many small frames; reading them one recv per header and
- * body, as conc_conn_recv must (it never reads ahead), would cost two syscalls per task. The
- * manager is the socket's only reader, so reading ahead is safe here. At EOF the worker is dead. */
+static void ring_out(const struct worker *w, uint64_t pos, void *dst, size_t n) {
+    const unsigned char *data = (const unsigned char *)w->ring + CONC__RING_HDR;
+    size_t off = (size_t)(pos & (CONC__RING_SIZE - 1));
+    size_t first = n < CONC__RING_SIZE - off ? n : CONC__RING_SIZE - off;
+    memcpy(dst, data + off, first);
+    if (n > first) memcpy((char *)dst + first, data, n - first);
+}
+
+/* Is there something in w's ring the pool has not consumed? */
+static bool ring_pending(const struct worker *w) {
+    return w->ring && __atomic_load_n(&w->ring->tail, __ATOMIC_SEQ_CST) != w->rhead;
+}
+
+/* Consume what worker w has published (lock held): the frames read ahead in rbuf and the
+ * records of its ring, merged by sequence number (wire.h). Anything that does not add up - the
+ * worker's memory is not trusted, a crashing work function may have scribbled on the ring - marks
+ * the worker dead. Returns how many bytes of rbuf were consumed. */
+static size_t take_answers(struct ppool *p, struct worker *w, struct donelist *d) {
+    size_t off = 0;
+    while (!w->dead) {
+        /* the Pipe's next RESULT, past bells and reports */
+        bool have_frame = false;
+        struct conc__w_result h = {0};
+        const unsigned char *body = NULL;
+        size_t flen = 0;
+        while (w->rlen - off >= 4) {
+            const unsigned char *q = w->rbuf + off;
+            uint32_t n = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
+            if (n > 0x7fffffffu || n < sizeof h) {
+                w->dead = true;
+                break;
+            }
+            if (w->rlen - off - 4 < n) break;
+            memcpy(&h, q + 4, sizeof h);
+            if (h.kind == CONC__W_RESULT && h.len == n - sizeof h) {
+                have_frame = true;
+                body = q + 4 + sizeof h;
+                flen = n;
+                break;
+            }
+            if (h.kind == CONC__W_INIT_FAILED)
+                p->broken = true;
+            else if (h.kind != CONC__W_BELL)
+                w->dead = true; /* a worker that says nonsense is treated as dead */
+            off += 4 + (size_t)n;
+        }
+        if (w->dead) break;
+        /* the ring's next record */
+        bool have_rec = false;
+        struct conc__w_rec r = {0};
+        if (w->ring) {
+            uint64_t tail = __atomic_load_n(&w->ring->tail, __ATOMIC_ACQUIRE);
+            uint64_t avail = tail - w->rhead;
+            if (avail > CONC__RING_SIZE || avail % 8) {
+                w->dead = true;
+                break;
+            }
+            if (avail) {
+                if (avail < sizeof r) {
+                    w->dead = true;
+                    break;
+                }
+                ring_out(w, w->rhead, &r, sizeof r);
+                if (r.len > CONC__RING_MAX || CONC__REC_SPAN(r.len) > avail) {
+                    w->dead = true;
+                    break;
+                }
+                have_rec = true;
+            }
+        }
+        if (!have_rec && !have_frame) break;
+        if (!w->cur) {
+            w->dead = true;
+            break;
+        }
+        if (have_rec && r.seq == w->done) {
+            unsigned char small[256];
+            unsigned char *buf = r.len <= sizeof small ? small : malloc(r.len);
+            if (!buf) break; /* retried at the next wake */
+            ring_out(w, w->rhead + sizeof r, buf, r.len);
+            on_answer(p, w, r.rc, buf, r.len, d);
+            if (buf != small) free(buf);
+            w->rhead += CONC__REC_SPAN(r.len);
+            __atomic_store_n(&w->ring->head, w->rhead, __ATOMIC_RELEASE);
+        } else if (have_frame && h.seq == w->done) {
+            on_answer(p, w, h.rc, body, (size_t)h.len, d);
+            off += 4 + flen;
+        } else {
+            /* the next answer is on its way in the other source; an older one is nonsense */
+            if ((have_rec && r.seq < w->done) || (have_frame && h.seq < w->done)) w->dead = true;
+            break;
+        }
+    }
+    return off;
+}
+
+/* Read what worker idx has sent - everything the socket holds, in one recv - and take every
+ * answer it published (Connection framing: a 4-byte big-endian length; results never need the
+ * 8-byte form). The manager is the socket's only reader, so reading ahead is safe here. At EOF
+ * the worker is dead. */
 static void drain(struct ppool *p, unsigned idx, struct donelist *d) {
     struct worker *w = &p->w[idx];
     int fd = conc_conn_fd(w->conn);
@@ -338,31 +585,19 @@ static void drain(struct ppool *p, unsigned idx, struct donelist *d) {
             w->rbuf = nb;
             w->rcap = cap;
         }
-        ssize_t r = recv(fd, w->rbuf + w->rlen, w->rcap - w->rlen, MSG_DONTWAIT);
+        size_t room = w->rcap - w->rlen;
+        ssize_t r = recv(fd, w->rbuf + w->rlen, room, MSG_DONTWAIT);
         if (r < 0 && errno == EINTR) continue;
-        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+        /* a short read emptied the socket: no second recv just to hear EAGAIN */
+        bool again =
+            (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) || (r > 0 && (size_t)r < room);
         pthread_mutex_lock(&p->mu);
-        if (r <= 0) {
-            w->dead = true;
-            pthread_mutex_unlock(&p->mu);
-            return;
-        }
-        w->rlen += (size_t)r;
-        size_t off = 0;
-        while (w->rlen - off >= 4 && !w->dead) {
-            const unsigned char *q = w->rbuf + off;
-            uint32_t n = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
-            if (n > 0x7fffffffu) {
-                w->dead = true;
-                break;
-            }
-            if (w->rlen - off - 4 < n) break;
-            on_frame(p, w, q + 4, n, d);
-            off += 4 + (size_t)n;
-        }
+        if (r > 0) w->rlen += (size_t)r;
+        size_t off = take_answers(p, w, d);
         memmove(w->rbuf, w->rbuf + off, w->rlen - off);
         w->rlen -= off;
-        bool stop = w->dead;
+        if (!again && r <= 0) w->dead = true;
+        bool stop = w->dead || again;
         pthread_mutex_unlock(&p->mu);
         if (stop) return;
     }
@@ -405,6 +640,9 @@ static conc_process_t *bury_locked(struct ppool *p, struct worker *w, struct don
     free(w->rbuf);
     w->rbuf = NULL;
     w->rlen = w->rcap = 0;
+    if (w->ring) munmap(w->ring, CONC__RING_HDR + CONC__RING_SIZE);
+    w->ring = NULL;
+    w->rhead = 0;
     epoll_ctl(p->epfd, EPOLL_CTL_DEL, conc_conn_fd(w->conn), NULL);
     epoll_ctl(p->epfd, EPOLL_CTL_DEL, conc_process_sentinel(w->proc), NULL);
     conc_conn_close(w->conn);
@@ -425,12 +663,37 @@ static void reap(conc_process_t *proc) {
     conc_process_free(proc);
 }
 
+/* The manager's timer while tasks are in flight: from 1 ms, doubling while nothing comes. */
+#define POLL_MIN_MS 1
+#define POLL_MAX_MS 32
+
 static void *manager(void *arg) {
     struct ppool *p = arg;
     struct epoll_event evs[32];
+    int poll_ms = POLL_MIN_MS;
     for (;;) {
         struct donelist d = {0};
-        int n = epoll_wait(p->epfd, evs, 32, -1);
+        /* Going to sleep: tell every worker to ring (wire.h), then look once more, so that a
+         * record published meanwhile is not slept on. While tasks are in flight the sleep is
+         * bounded: a worker running a long task after short ones does not ring for the short
+         * ones' answers, the timer picks them up. */
+        int timeout = -1;
+        pthread_mutex_lock(&p->mu);
+        for (unsigned i = 0; i < p->n; i++)
+            if (p->w[i].alive && p->w[i].ring && p->w[i].inflight) timeout = poll_ms;
+        for (unsigned i = 0; i < p->n; i++)
+            if (p->w[i].alive && p->w[i].ring)
+                __atomic_store_n(&p->w[i].ring->sleeping, timeout < 0 ? 2 : 1, __ATOMIC_SEQ_CST);
+        for (unsigned i = 0; i < p->n; i++)
+            if (p->w[i].alive && ring_pending(&p->w[i])) timeout = 0;
+        pthread_mutex_unlock(&p->mu);
+        int n = epoll_wait(p->epfd, evs, 32, timeout);
+        bool found = false;
+        pthread_mutex_lock(&p->mu);
+        for (unsigned i = 0; i < p->n; i++)
+            if (p->w[i].alive && p->w[i].ring)
+                __atomic_store_n(&p->w[i].ring->sleeping, 0, __ATOMIC_RELAXED);
+        pthread_mutex_unlock(&p->mu);
         for (int i = 0; i < n; i++) {
             uint64_t u = evs[i].data.u64;
             if (u == UINT64_MAX) {
@@ -446,12 +709,29 @@ static void *manager(void *arg) {
             pthread_mutex_unlock(&p->mu);
             if (!current) continue;
             drain(p, idx, &d);
+            found = true;
             if (u & 1) {
                 pthread_mutex_lock(&p->mu);
                 p->w[idx].dead = true; /* the process ended: what it sent was read above */
                 pthread_mutex_unlock(&p->mu);
             }
         }
+        /* answers published in rings without a bell */
+        pthread_mutex_lock(&p->mu);
+        for (unsigned i = 0; i < p->n; i++) {
+            struct worker *w = &p->w[i];
+            if (w->alive && !w->dead && ring_pending(w)) {
+                found = true;
+                size_t off = take_answers(p, w, &d);
+                if (off) memmove(w->rbuf, w->rbuf + off, w->rlen - off);
+                w->rlen -= off;
+            }
+        }
+        pthread_mutex_unlock(&p->mu);
+        if (found)
+            poll_ms = POLL_MIN_MS;
+        else if (n == 0 && poll_ms < POLL_MAX_MS)
+            poll_ms *= 2;
         /* Deaths, the queue, stops, replacements. */
         conc_process_t *gone[64];
         size_t ngone = 0;
@@ -474,7 +754,7 @@ static void *manager(void *arg) {
         for (unsigned i = 0; i < p->n; i++) {
             struct worker *w = &p->w[i];
             if (p->closing && w->alive && !w->cur && !w->stopping && !p->head) {
-                struct conc__w_result stop = {CONC__W_STOP, 0, 0};
+                struct conc__w_result stop = {CONC__W_STOP, 0, 0, 0};
                 conc_conn_send(w->conn, &stop, sizeof stop);
                 w->stopping = true;
             }
@@ -618,7 +898,9 @@ int conc_process_pool_new(conc_executor_t **ex, unsigned workers, const conc_poo
     if ((r = conc_executor_new(ex, &process_ops, p)) < 0) {
         pp_shutdown(p, true, true);
         pp_free(p);
+        return r;
     }
+    (*ex)->submit_each = pp_submit_each;
     return r;
 fail:
     pool_unref(p);

@@ -1,9 +1,21 @@
-/* The process pool's messages, one frame each on the Pipe between the pool and a worker.
+/* The process pool's messages between the pool and a worker, and the result ring they share.
  *
- * pool -> worker: TASKS (a work name and one or more arguments: a map chunk travels as one frame)
- * or STOP. worker -> pool: one RESULT frame per task, in order, sent as each finishes - so when a
- * worker dies mid-chunk the pool knows exactly which task it was running (the first unanswered
- * one) and can hand the rest to another worker; or INIT_FAILED once, when the initializer failed.
+ * The Pipe carries, pool -> worker: SHM first (the ring's memory file, as SCM_RIGHTS), then TASKS
+ * (a work name and one or more arguments: a map chunk travels as one frame) or STOP; worker ->
+ * pool: RESULT frames, BELL (look at the ring) and INIT_FAILED once, when the initializer failed.
+ *
+ * Answers: each task the worker runs gets the next sequence number (0, 1, ...), and its answer is
+ * published exactly once, either as a record in the ring (made visible by a release store of
+ * `tail` after the record is whole) or as a whole RESULT frame on the Pipe (a result too large for
+ * the ring's free space). The pool merges both sources by sequence number. A worker that dies
+ * leaves what it published - a SIGKILL can cut a record or a frame in half, never publish half of
+ * one - so the first sequence number the pool cannot find is exactly the task that was running.
+ * Writing a record costs no syscall: the worker rings the BELL only when the pool's manager said it
+ * is going to sleep (`sleeping`) and the worker is about to idle or to start the last batch it
+ * holds; otherwise the manager, which knows work is in flight, looks at the ring on a short timer.
+ * A manager that went to sleep with nothing in flight has no timer (a submit may hand a batch
+ * straight to the worker meanwhile): it says so (`sleeping` 2) and the worker then also rings
+ * before each further task while answers wait unannounced.
  * All integers little-endian as this host (both ends are the same binary on the same machine). */
 #ifndef CONC_EXECUTOR_WIRE_H
 #define CONC_EXECUTOR_WIRE_H
@@ -15,6 +27,8 @@
 #define CONC__W_STOP        2u
 #define CONC__W_RESULT      3u
 #define CONC__W_INIT_FAILED 4u
+#define CONC__W_SHM         5u
+#define CONC__W_BELL        6u
 
 /* TASKS: hdr, name (name_len bytes), then n times { uint64_t len; bytes } */
 struct conc__w_tasks {
@@ -24,12 +38,36 @@ struct conc__w_tasks {
     uint32_t pad;
 };
 
-/* RESULT: hdr then len bytes; INIT_FAILED: hdr with rc, len 0 */
+/* RESULT: hdr then len bytes; INIT_FAILED: hdr with rc, len 0; STOP, BELL, SHM: the kind alone
+ * (SHM carries the ring's size in len and its memory file as SCM_RIGHTS). */
 struct conc__w_result {
     uint32_t kind;
     int32_t rc;
     uint64_t len;
+    uint64_t seq;
 };
+
+/* The ring: a header page, then RING_SIZE bytes of records, each { conc__w_rec; len bytes }
+ * padded to 8. Positions only grow; a record may wrap at the end. */
+#define CONC__RING_HDR  4096u
+#define CONC__RING_SIZE ((size_t)256 << 10)
+#define CONC__RING_MAX  ((size_t)64 << 10) /* larger results go on the Pipe */
+
+struct conc__w_ring {
+    uint64_t tail; /* atomic, written by the worker: the end of the published records */
+    char pad1[56];
+    uint64_t head; /* atomic, written by the pool: what it has consumed */
+    char pad2[56];
+    uint32_t sleeping; /* atomic: the manager is about to sleep, 1 with its timer, 2 without */
+};
+
+struct conc__w_rec {
+    uint64_t seq;
+    int32_t rc;
+    uint32_t len;
+};
+
+#define CONC__REC_SPAN(len) ((sizeof(struct conc__w_rec) + (size_t)(len) + 7) & ~(size_t)7)
 
 /* The worker's start argument: { uint32_t max_tasks; initializer name or empty } */
 #define CONC__POOL_TARGET "conc.pool_worker"

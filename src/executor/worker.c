@@ -1,33 +1,37 @@
 /* A process pool worker: the target every pool process runs, under any start method.
  *
- * It serves one Pipe: reads a TASKS frame, looks the work up by name (conc_work_find; the same
- * binary registered the same names before main), runs each argument and answers each with its own
- * RESULT frame before starting the next, so that its death points at the task that caused it.
+ * It serves one Pipe: reads TASKS frames, looks the work up by name (conc_work_find; the same
+ * binary registered the same names before main), runs each argument and publishes each answer
+ * (wire.h) before starting the next, so that its death points at the task that caused it. Answers
+ * go into the result ring the pool handed over (no syscall per task); a result too large for the
+ * ring's free space goes on the Pipe instead. The worker is the Pipe's only reader and writer, so
+ * it reads ahead in bulk - a stream of queued batches costs one read, not two per frame.
  * After max_tasks_per_child tasks it exits by itself and the pool replaces it (as CPython's
  * worker does); an initializer that fails is reported once and ends the worker. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 #include "conc/conn.h"
 #include "../internal/conn.h"
 #include "executor.h"
 #include "wire.h"
 
-/* One RESULT frame: the Connection header, ours, and the body in one sendmsg, without copying
- * the body (conc_conn_send takes one buffer). The worker is the socket's only writer. A result too
- * large for a 4-byte frame length is sent as an error instead. */
-static int send_result(conc_conn_t *c, int32_t rc, const void *data, size_t len) {
-    if (len > 0x7fffffff - sizeof(struct conc__w_result)) rc = -EMSGSIZE, len = 0;
-    struct conc__w_result h = {CONC__W_RESULT, rc, len};
-    uint32_t n = (uint32_t)(sizeof h + len);
-    unsigned char fh[4] = {(unsigned char)(n >> 24), (unsigned char)(n >> 16),
-                           (unsigned char)(n >> 8), (unsigned char)n};
-    struct iovec iov[3] = {{fh, 4}, {&h, sizeof h}, {(void *)data, len}};
-    struct msghdr mh = {.msg_iov = iov, .msg_iovlen = len ? 3 : 2};
-    int fd = conc_conn_fd(c);
+struct wk {
+    int fd;
+    unsigned char *buf; /* bytes read ahead from the Pipe: buf[off, len) */
+    size_t off, len, cap;
+    struct conc__w_ring *ring; /* NULL: every answer goes on the Pipe */
+    unsigned char *rdata;
+    uint64_t tail, announced, seq;
+};
+
+static int send_all(int fd, struct iovec *iov, int n) {
+    struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)n};
     while (mh.msg_iovlen) {
         ssize_t r = sendmsg(fd, &mh, MSG_NOSIGNAL);
         if (r < 0) {
@@ -48,8 +52,150 @@ static int send_result(conc_conn_t *c, int32_t rc, const void *data, size_t len)
     return 0;
 }
 
+/* One frame: the Connection header, ours, and the body in one sendmsg, without copying the body.
+ * A result too large for a 4-byte frame length is sent as an error instead. */
+static int send_frame(struct wk *w, uint32_t kind, int32_t rc, uint64_t seq, const void *data,
+                      size_t len) {
+    if (len > 0x7fffffff - sizeof(struct conc__w_result)) rc = -EMSGSIZE, len = 0;
+    struct conc__w_result h = {kind, rc, len, seq};
+    uint32_t n = (uint32_t)(sizeof h + len);
+    unsigned char fh[4] = {(unsigned char)(n >> 24), (unsigned char)(n >> 16),
+                           (unsigned char)(n >> 8), (unsigned char)n};
+    struct iovec iov[3] = {{fh, 4}, {&h, sizeof h}, {(void *)data, len}};
+    return send_all(w->fd, iov, len ? 3 : 2);
+}
+
+/* Ring the BELL if records wait unannounced and the manager is about to sleep. */
+static int bell(struct wk *w) {
+    if (!w->ring || w->announced == w->tail) return 0;
+    w->announced = w->tail;
+    /* seq_cst, paired with the manager's store of `sleeping` then load of `tail`: one of the two
+     * sides sees the other (and the manager's timer bounds any miss anyway) */
+    if (!__atomic_load_n(&w->ring->sleeping, __ATOMIC_SEQ_CST)) return 0;
+    if (!__atomic_exchange_n(&w->ring->sleeping, 0, __ATOMIC_SEQ_CST)) return 0;
+    return send_frame(w, CONC__W_BELL, 0, 0, NULL, 0);
+}
+
+static void ring_copy(struct wk *w, uint64_t pos, const void *src, size_t n) {
+    size_t off = (size_t)(pos & (CONC__RING_SIZE - 1));
+    size_t first = n < CONC__RING_SIZE - off ? n : CONC__RING_SIZE - off;
+    memcpy(w->rdata + off, src, first);
+    if (n > first) memcpy(w->rdata, (const char *)src + first, n - first);
+}
+
+/* Publish the answer of task `seq`: in the ring if it fits, else on the Pipe. */
+static int answer(struct wk *w, int32_t rc, const void *data, size_t len) {
+    uint64_t seq = w->seq++;
+    if (w->ring && len <= CONC__RING_MAX) {
+        uint64_t head = __atomic_load_n(&w->ring->head, __ATOMIC_ACQUIRE);
+        size_t span = CONC__REC_SPAN(len);
+        if (CONC__RING_SIZE - (size_t)(w->tail - head) >= span) {
+            struct conc__w_rec r = {seq, rc, (uint32_t)len};
+            ring_copy(w, w->tail, &r, sizeof r);
+            if (len) ring_copy(w, w->tail + sizeof r, data, len);
+            w->tail += span;
+            __atomic_store_n(&w->ring->tail, w->tail, __ATOMIC_SEQ_CST);
+            return 0;
+        }
+    }
+    return send_frame(w, CONC__W_RESULT, rc, seq, data, len);
+}
+
+/* Map the ring whose memory file came with the SHM frame. */
+static void take_ring(struct wk *w, int fd) {
+    void *m =
+        mmap(NULL, CONC__RING_HDR + CONC__RING_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED || w->ring) {
+        if (m != MAP_FAILED) munmap(m, CONC__RING_HDR + CONC__RING_SIZE);
+        return;
+    }
+    w->ring = m;
+    w->rdata = (unsigned char *)m + CONC__RING_HDR;
+    w->tail = w->announced = __atomic_load_n(&w->ring->tail, __ATOMIC_ACQUIRE);
+}
+
+/* Read more from the Pipe (blocking); a file descriptor that comes along is the ring's. */
+static int fill(struct wk *w) {
+    if (w->off && w->off == w->len) w->off = w->len = 0;
+    if (w->cap - w->len < 4096) {
+        if (w->off) {
+            memmove(w->buf, w->buf + w->off, w->len - w->off);
+            w->len -= w->off;
+            w->off = 0;
+        }
+        if (w->cap - w->len < 4096) {
+            size_t cap = w->cap ? w->cap * 2 : 65536;
+            unsigned char *nb = realloc(w->buf, cap);
+            if (!nb) return -ENOMEM;
+            w->buf = nb;
+            w->cap = cap;
+        }
+    }
+    union {
+        struct cmsghdr h;
+        char b[CMSG_SPACE(sizeof(int) * 4)];
+    } cb;
+    struct iovec iov = {w->buf + w->len, w->cap - w->len};
+    struct msghdr mh = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb.b, .msg_controllen = sizeof cb.b};
+    ssize_t r;
+    while ((r = recvmsg(w->fd, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
+    }
+    for (struct cmsghdr *c = r >= 0 ? CMSG_FIRSTHDR(&mh) : NULL; c; c = CMSG_NXTHDR(&mh, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        size_t nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < nfd; i++) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(c) + i * sizeof fd, sizeof fd);
+            take_ring(w, fd);
+        }
+    }
+    if (r <= 0) return CONC_ECLOSED;
+    w->len += (size_t)r;
+    return 0;
+}
+
+/* The next whole frame read ahead, if any: its body in [*m, *m + *n). */
+static bool next_frame(struct wk *w, size_t at, bool grow, const unsigned char **m, size_t *n,
+                       size_t *end) {
+    size_t have = w->len - at;
+    if (have < 4) return false;
+    const unsigned char *q = w->buf + at;
+    uint64_t len = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
+    size_t hl = 4;
+    if (len == 0xffffffffu) {
+        if (have < 12) return false;
+        len = 0;
+        for (int i = 4; i < 12; i++) len = len << 8 | q[i];
+        hl = 12;
+    }
+    if (have - hl < len) {
+        if (!grow) return false;
+        /* make room for a large frame before the next read */
+        size_t need = at - w->off + hl + (size_t)len;
+        if (w->cap < need) {
+            if (w->off) {
+                memmove(w->buf, w->buf + w->off, w->len - w->off);
+                w->len -= w->off;
+                w->off = 0;
+            }
+            unsigned char *nb = realloc(w->buf, need + 4096);
+            if (nb) {
+                w->buf = nb;
+                w->cap = need + 4096;
+            }
+        }
+        return false;
+    }
+    *m = q + hl;
+    *n = (size_t)len;
+    *end = at + hl + (size_t)len;
+    return true;
+}
+
 /* Run the tasks of one frame; returns how many ran, or a negative code if the pipe is gone. */
-static long run_frame(conc_conn_t *c, const unsigned char *m, size_t len) {
+static long run_frame(struct wk *w, const unsigned char *m, size_t len) {
     struct conc__w_tasks h;
     memcpy(&h, m, sizeof h);
     size_t off = sizeof h;
@@ -65,15 +211,53 @@ static long run_frame(conc_conn_t *c, const unsigned char *m, size_t len) {
         memcpy(&alen, m + off, sizeof alen);
         off += sizeof alen;
         if (alen > len - off) return CONC_EPROTO;
+        /* the manager sleeps without a timer (it had nothing in flight when it went to sleep):
+         * what is answered must not wait for this task */
+        if (w->ring && w->announced != w->tail &&
+            __atomic_load_n(&w->ring->sleeping, __ATOMIC_SEQ_CST) == 2 && bell(w) < 0)
+            return CONC_ECLOSED;
         conc_bytes_t out = {NULL, 0};
         int rc = fn ? fn(m + off, (size_t)alen, &out) : -ENOENT;
         off += (size_t)alen;
         if (rc > 0) rc = 0;
-        int r = send_result(c, rc, rc < 0 ? NULL : out.data, rc < 0 ? 0 : out.len);
+        int r = answer(w, rc, rc < 0 ? NULL : out.data, rc < 0 ? 0 : out.len);
         free(out.data);
         if (r < 0) return r;
     }
     return (long)h.n;
+}
+
+static int serve(struct wk *w, uint32_t max_tasks) {
+    uint64_t done = 0;
+    for (;;) {
+        const unsigned char *m;
+        size_t mlen, end;
+        if (!next_frame(w, w->off, true, &m, &mlen, &end)) {
+            /* about to idle: whatever is unannounced must reach the pool now */
+            if (bell(w) < 0 || fill(w) < 0) return 0;
+            continue;
+        }
+        uint32_t kind = 0;
+        if (mlen >= sizeof kind) memcpy(&kind, m, sizeof kind);
+        if (kind == CONC__W_SHM) {
+            w->off = end;
+            continue;
+        }
+        if (kind != CONC__W_TASKS || mlen < sizeof(struct conc__w_tasks)) return 0; /* STOP */
+        const unsigned char *m2;
+        size_t n2, e2;
+        /* the last batch this worker holds: let the pool send the next one while it runs (a peek:
+         * m stays where it is) */
+        if (!next_frame(w, end, false, &m2, &n2, &e2) && bell(w) < 0) return 0;
+        long ran = run_frame(w, m, mlen);
+        w->off = end;
+        if (ran < 0) return 0;
+        done += (uint64_t)ran;
+        if (max_tasks && done >= max_tasks) {
+            bell(w);
+            return 0;
+        }
+    }
 }
 
 int conc__pool_worker(const void *arg, size_t len) {
@@ -91,26 +275,14 @@ int conc__pool_worker(const void *arg, size_t len) {
         int rc = fn ? fn(NULL, 0, &out) : -ENOENT;
         free(out.data);
         if (rc < 0) {
-            struct conc__w_result h = {CONC__W_INIT_FAILED, rc, 0};
+            struct conc__w_result h = {CONC__W_INIT_FAILED, rc, 0, 0};
             conc_conn_send(c, &h, sizeof h);
             return 1;
         }
     }
-    uint64_t done = 0;
-    for (;;) {
-        void *m;
-        size_t mlen;
-        int r = conc_conn_recv(c, &m, &mlen, CONC_FOREVER);
-        if (r == -EINTR) continue;
-        if (r < 0) return 0; /* the pool is gone */
-        uint32_t kind = 0;
-        if (mlen >= sizeof kind) memcpy(&kind, m, sizeof kind);
-        long ran = 0;
-        if (kind == CONC__W_TASKS && mlen >= sizeof(struct conc__w_tasks))
-            ran = run_frame(c, m, mlen);
-        free(m);
-        if (kind != CONC__W_TASKS || ran < 0) return 0;
-        done += (uint64_t)ran;
-        if (max_tasks && done >= max_tasks) return 0;
-    }
+    struct wk w = {.fd = conc_conn_fd(c)};
+    int r = serve(&w, max_tasks);
+    free(w.buf);
+    if (w.ring) munmap(w.ring, CONC__RING_HDR + CONC__RING_SIZE);
+    return r;
 }

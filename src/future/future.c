@@ -4,12 +4,24 @@
  * internal/future.h), so an acquire load that sees it also sees value and err. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include "../internal/future.h"
 
 conc_future_t *conc_future_new(void) {
     conc_future_t *f = calloc(1, sizeof *f);
     if (!f) return NULL;
     f->refs = 1;
+    return f;
+}
+
+/* One allocation for the future and what it owns (an executor's task block): a map of many tiny
+ * tasks makes and frees one of these per task. */
+conc_future_t *conc__future_new_with(size_t extra, void **p) {
+    conc_future_t *f = malloc(sizeof *f + extra);
+    if (!f) return NULL;
+    memset(f, 0, sizeof *f);
+    f->refs = 1;
+    *p = f + 1;
     return f;
 }
 

@@ -57,6 +57,8 @@ static inline void conc__future_set_dtor(conc_future_t *f, void (*dtor)(void *, 
 /* concurrent.futures' set_running_or_notify_cancel: false if the future was cancelled (or is
  * done), else marks it running so that conc_future_cancel fails from now on. */
 CONC_HIDDEN bool conc__future_set_running(conc_future_t *f);
+/* A future with `extra` bytes of its own after it (*p, aligned as the future), freed with it. */
+CONC_HIDDEN conc_future_t *conc__future_new_with(size_t extra, void **p);
 
 static inline void conc__flock(uint32_t *l) {
     uint32_t c = 0;
