@@ -216,7 +216,8 @@ struct mworker {
 
 struct mpool {
     pthread_mutex_t mu;
-    pthread_cond_t cv;
+    pthread_cond_t cv;     /* the manager sleeps on it */
+    pthread_cond_t freecv; /* mp_free waits on it for the hook users to leave */
     MPI_Comm comm;
     bool spawned, closing, stop_thread;
     unsigned n;
@@ -224,6 +225,12 @@ struct mpool {
     struct batch *head, *tail;
     conc_thread_t *manager;
     bool joined;
+    unsigned helpers; /* threads in hook_wait, fetching results themselves */
+    bool polling;     /* a thread is between Iprobe and Recv: one poller at a time */
+    bool deep;        /* the manager sleeps without a timeout: a submit must wake it */
+    double active;    /* the last submit */
+    double last_result;
+    unsigned users; /* hook uses begun by hook_enter (atomic) */
 };
 
 static struct batch *batch_new(const char *name, const conc_bytes_t *args, size_t n,
@@ -341,7 +348,6 @@ static void dispatch_locked(struct mpool *p, struct donelist *d) {
         free(b);
     }
     if (!p->head) p->tail = NULL;
-    pthread_cond_broadcast(&p->cv);
 }
 
 static struct mworker *by_rank(struct mpool *p, int rank) {
@@ -398,63 +404,90 @@ static void on_death_locked(struct mpool *p, struct mworker *w, struct donelist 
     w->cur = NULL;
 }
 
+static bool busy_locked(struct mpool *p) {
+    for (unsigned i = 0; i < p->n; i++)
+        if (p->w[i].cur) return true;
+    return false;
+}
+
+/* One look for a result, by the one thread that polls (mu held, p->polling clear): receive it
+ * (or, if check_deaths, see whether a busy worker is gone) and dispatch what is queued. */
+static bool poll_once(struct mpool *p, struct donelist *d, bool check_deaths) {
+    p->polling = true;
+    pthread_mutex_unlock(&p->mu);
+    int flag = 0;
+    MPI_Status st;
+    MPI_Iprobe(MPI_ANY_SOURCE, TAG_RESULT, p->comm, &flag, &st);
+    unsigned char *m = NULL;
+    int len = 0;
+    if (flag) {
+        MPI_Get_count(&st, MPI_BYTE, &len);
+        m = malloc(len ? (size_t)len : 1);
+        MPI_Recv(m, len, MPI_BYTE, st.MPI_SOURCE, TAG_RESULT, p->comm, MPI_STATUS_IGNORE);
+    }
+    pthread_mutex_lock(&p->mu);
+    p->polling = false;
+    if (flag) {
+        struct mworker *w = by_rank(p, st.MPI_SOURCE);
+        if (w && m)
+            on_result(w, m, len, d);
+        else
+            free(m);
+        p->last_result = now_s();
+    } else if (check_deaths) {
+        for (unsigned i = 0; i < p->n; i++) {
+            struct mworker *w = &p->w[i];
+            if (!w->alive || !w->cur || w->pidfd < 0) continue;
+            struct pollfd pf = {w->pidfd, POLLIN, 0};
+            if (poll(&pf, 1, 0) == 1) on_death_locked(p, w, d);
+        }
+    }
+    dispatch_locked(p, d);
+    return flag;
+}
+
+static void timed_wait(struct mpool *p, double secs) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    long ns = ts.tv_nsec + (long)(secs * 1e9);
+    ts.tv_sec += ns / 1000000000L;
+    ts.tv_nsec = ns % 1000000000L;
+    pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+}
+
+/* The manager drives the pool when no waiter does: for futures nobody waits on, those with
+ * done-callbacks (as_completed, a loop), a waiter that gave up spinning, and shutdown. A submit
+ * does not wake it (that would cost the warm round trip a wake-up): while the pool was used in the
+ * last second it looks every 2 ms, and after that it sleeps until a submit wakes it. */
 static void *manager(void *arg) {
     struct mpool *p = arg;
     struct backoff bo;
     backoff_reset(&bo);
     pthread_mutex_lock(&p->mu);
     for (;;) {
-        bool busy = false, alive = false;
-        for (unsigned i = 0; i < p->n; i++) {
-            busy = busy || p->w[i].cur;
-            alive = alive || p->w[i].alive;
-        }
-        if (p->closing && !busy && !p->head) break;
-        if (!busy) {
-            /* right after a result the next submit usually follows: keep polling a little
-             * rather than pay a thread wake-up for it */
-            if (now_s() - bo.since < 1e-3) {
-                pthread_mutex_unlock(&p->mu);
-                pthread_mutex_lock(&p->mu);
-                continue;
+        bool busy = busy_locked(p);
+        if (p->closing && !busy && !p->head && !p->polling) break;
+        if (!busy || p->helpers) {
+            if (busy && !p->closing) {
+                pthread_cond_wait(&p->cv, &p->mu); /* a helper drives; it signals when it leaves */
+            } else if (!p->closing && now_s() - p->active > 1.0) {
+                p->deep = true;
+                pthread_cond_wait(&p->cv, &p->mu);
+                p->deep = false;
+            } else {
+                timed_wait(p, 2e-3);
             }
-            pthread_cond_wait(&p->cv, &p->mu);
-            backoff_reset(&bo);
             continue;
         }
-        pthread_mutex_unlock(&p->mu);
         struct donelist d = {0};
-        int flag = 0;
-        MPI_Status st;
-        MPI_Iprobe(MPI_ANY_SOURCE, TAG_RESULT, p->comm, &flag, &st);
-        unsigned char *m = NULL;
-        int len = 0;
-        if (flag) {
-            MPI_Get_count(&st, MPI_BYTE, &len);
-            m = malloc(len ? (size_t)len : 1);
-            MPI_Recv(m, len, MPI_BYTE, st.MPI_SOURCE, TAG_RESULT, p->comm, MPI_STATUS_IGNORE);
-        }
-        pthread_mutex_lock(&p->mu);
-        if (flag) {
-            struct mworker *w = by_rank(p, st.MPI_SOURCE);
-            if (w && m)
-                on_result(w, m, len, &d);
-            else
-                free(m);
-            backoff_reset(&bo);
-        } else {
-            /* nothing came: is a busy worker gone? */
-            for (unsigned i = 0; i < p->n; i++) {
-                struct mworker *w = &p->w[i];
-                if (!w->alive || !w->cur || w->pidfd < 0) continue;
-                struct pollfd pf = {w->pidfd, POLLIN, 0};
-                if (poll(&pf, 1, 0) == 1) on_death_locked(p, w, &d);
-            }
-        }
-        dispatch_locked(p, &d);
+        bool got = poll_once(p, &d, true);
+        bo.since = p->last_result;
         pthread_mutex_unlock(&p->mu);
         done_flush(&d);
-        if (!flag) backoff_wait(&bo);
+        if (got)
+            bo.sleep_ns = 10000;
+        else
+            backoff_wait(&bo);
         pthread_mutex_lock(&p->mu);
     }
     /* stop every worker still alive */
@@ -468,12 +501,77 @@ static void *manager(void *arg) {
     return NULL;
 }
 
+/* ---- the waiter hook: the thread that waits for a result fetches it ----
+ * The warm round trip is then what a bare MPI send+recv pair does - the submitter sends, then
+ * polls for the answer - with no hand-over from a progress thread (a futex wake and a scheduler
+ * round, 10-40 us on a VM). The waiter spins for at most 1 ms after the last result (as MPI's own
+ * blocking receive does), then leaves the rest to the manager and sleeps on the future. */
+
+static void hook_enter(void *ctx) {
+    struct mpool *p = ctx;
+    __atomic_add_fetch(&p->users, 1, __ATOMIC_RELAXED);
+}
+
+static void hook_leave_locked(struct mpool *p) {
+    if (__atomic_sub_fetch(&p->users, 1, __ATOMIC_ACQ_REL) == 0) pthread_cond_broadcast(&p->freecv);
+}
+
+static int hook_wait(void *ctx, conc_future_t *f, double deadline) {
+    struct mpool *p = ctx;
+    int r = -EAGAIN;
+    pthread_mutex_lock(&p->mu);
+    p->helpers++;
+    double start = now_s();
+    for (;;) {
+        if (conc_future_done(f)) {
+            r = 0;
+            break;
+        }
+        /* f pending but nothing in flight: a thread is completing it right now */
+        if (!busy_locked(p)) break;
+        double t = now_s(), since = p->last_result > start ? p->last_result : start;
+        if (t - since > 1e-3 || t >= deadline) break;
+        if (p->polling) {
+            pthread_mutex_unlock(&p->mu);
+            __builtin_ia32_pause();
+            pthread_mutex_lock(&p->mu);
+            continue;
+        }
+        struct donelist d = {0};
+        poll_once(p, &d, false);
+        if (d.n) {
+            pthread_mutex_unlock(&p->mu);
+            done_flush(&d);
+            pthread_mutex_lock(&p->mu);
+        }
+    }
+    p->helpers--;
+    if (!p->helpers && busy_locked(p)) pthread_cond_signal(&p->cv); /* the manager takes over */
+    hook_leave_locked(p);
+    pthread_mutex_unlock(&p->mu);
+    return r;
+}
+
+/* a done-callback on f: nobody may wait for it, the manager must fetch it */
+static void hook_watch(void *ctx, conc_future_t *f) {
+    (void)f;
+    struct mpool *p = ctx;
+    pthread_mutex_lock(&p->mu);
+    if (!p->helpers) pthread_cond_signal(&p->cv);
+    hook_leave_locked(p);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static const conc_work_waiter_t mpi_waiter = {
+    .enter = hook_enter, .wait = hook_wait, .watch = hook_watch};
+
 static int mp_submit(void *impl, conc_work_fn fn, const char *name, const conc_bytes_t *args,
                      size_t n, conc_future_t *const *fs) {
     (void)fn;
     struct mpool *p = impl;
     struct batch *b = batch_new(name, args, n, fs);
     if (!b) return -ENOMEM;
+    for (size_t i = 0; i < n; i++) conc_work_set_waiter(fs[i], &mpi_waiter, p);
     struct donelist d = {0};
     pthread_mutex_lock(&p->mu);
     bool any = false;
@@ -489,6 +587,10 @@ static int mp_submit(void *impl, conc_work_fn fn, const char *name, const conc_b
         p->head = b;
     p->tail = b;
     dispatch_locked(p, &d);
+    p->active = now_s();
+    /* queued behind busy workers, or a manager in deep sleep: the manager must look (otherwise
+     * the waiter fetches the result, or the manager finds it within 2 ms) */
+    if ((p->head && !p->helpers) || p->deep) pthread_cond_signal(&p->cv);
     pthread_mutex_unlock(&p->mu);
     done_flush(&d);
     return 0;
@@ -526,10 +628,14 @@ static int mp_shutdown(void *impl, bool wait, bool cancel_futures) {
 
 static void mp_free(void *impl) {
     struct mpool *p = impl;
+    pthread_mutex_lock(&p->mu);
+    while (__atomic_load_n(&p->users, __ATOMIC_ACQUIRE)) pthread_cond_wait(&p->freecv, &p->mu);
+    pthread_mutex_unlock(&p->mu);
     for (unsigned i = 0; i < p->n; i++)
         if (p->w[i].pidfd >= 0) close(p->w[i].pidfd);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
+    pthread_cond_destroy(&p->freecv);
     free(p->w);
     free(p);
 }
@@ -579,7 +685,9 @@ int conc_mpi_pool_new(conc_executor_t **ex, const conc_mpi_opts_t *opts) {
     }
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
+    pthread_cond_init(&p->freecv, NULL);
     p->comm = comm;
+    p->active = now_s();
     p->spawned = spawn > 0;
     p->n = (unsigned)n;
     char host[64] = {0};
