@@ -7,9 +7,14 @@
  *
  * Protocol: one task batch in flight per worker, as mpi4py (one message out, one RESULT back per
  * task, so a dead rank points at its task). Work is found by its CONC_WORK name: every rank runs
- * the same binary. A rank polls with MPI_Iprobe and a backoff (spins for 1 ms after the last message, then
- * sleeps growing to 1 ms) rather than a blocking receive: Open MPI's blocking receive spins at 100% CPU, which N idle
- * workers on a shared machine cannot afford (mpi4py#419).
+ * the same binary. A rank polls with MPI_Improbe and a backoff (spins for 1 ms after the last
+ * message, then sleeps growing to 1 ms) rather than a blocking receive: Open MPI's blocking receive
+ * spins at 100% CPU, which N idle workers on a shared machine cannot afford (mpi4py#419).
+ *
+ * On the driver, the thread waiting for a result fetches it itself (the executor's waiter hook),
+ * as a bare send+recv pair does: a progress thread that receives it and then wakes the waiter
+ * costs a futex wake and a scheduler round, ten times the whole exchange on a VM. A manager
+ * thread covers everything else (futures nobody waits on, done-callbacks, shutdown).
  *
  * A dead worker rank: MPI itself (without ULFM) never reports it - a receive from it just never
  * completes. Each worker sends its pid and host name first; for a worker on this host the driver
@@ -91,16 +96,17 @@ static int recv_any(MPI_Comm comm, int src, int *tag, void **buf, int *len, int 
     struct backoff bo;
     backoff_reset(&bo);
     MPI_Status st;
+    MPI_Message msg;
     for (;;) {
         int flag = 0;
-        if (MPI_Iprobe(src, MPI_ANY_TAG, comm, &flag, &st) != MPI_SUCCESS) return -EIO;
+        if (MPI_Improbe(src, MPI_ANY_TAG, comm, &flag, &msg, &st) != MPI_SUCCESS) return -EIO;
         if (flag) break;
         backoff_wait(&bo);
     }
     MPI_Get_count(&st, MPI_BYTE, len);
     *buf = malloc(*len ? (size_t)*len : 1);
     if (!*buf) return -ENOMEM;
-    MPI_Recv(*buf, *len, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, comm, MPI_STATUS_IGNORE);
+    MPI_Mrecv(*buf, *len, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
     *tag = st.MPI_TAG;
     if (from) *from = st.MPI_SOURCE;
     return 0;
@@ -110,7 +116,8 @@ static int recv_any(MPI_Comm comm, int src, int *tag, void **buf, int *len, int 
 
 static void send_result(MPI_Comm comm, int driver, int rc, const void *data, size_t len) {
     size_t total = sizeof(struct result_hdr) + len;
-    unsigned char *m = malloc(total);
+    unsigned char small[256]; /* a tiny result goes out without an allocation */
+    unsigned char *m = total <= sizeof small ? small : malloc(total);
     struct result_hdr h = {rc, 0, len};
     if (!m) {
         h = (struct result_hdr){-ENOMEM, 0, 0};
@@ -120,7 +127,7 @@ static void send_result(MPI_Comm comm, int driver, int rc, const void *data, siz
     memcpy(m, &h, sizeof h);
     if (len) memcpy(m + sizeof h, data, len);
     MPI_Send(m, (int)total, MPI_BYTE, driver, TAG_RESULT, comm);
-    free(m);
+    if (m != small) free(m);
 }
 
 /* TASKS: uint32 n, uint32 name_len, name, n x { uint64 len, bytes } */
@@ -282,7 +289,8 @@ static int send_batch(struct mpool *p, struct mworker *w, struct batch *b) {
     size_t nlen = strlen(b->name), total = 8 + nlen;
     for (size_t i = 0; i < b->n; i++) total += 8 + b->args[i].len;
     if (total > INT32_MAX) return -EMSGSIZE;
-    unsigned char *m = malloc(total), *q = m;
+    unsigned char small[256]; /* a tiny task goes out without an allocation */
+    unsigned char *m = total <= sizeof small ? small : malloc(total), *q = m;
     if (!m) return -ENOMEM;
     uint32_t n32 = (uint32_t)b->n, l32 = (uint32_t)nlen;
     memcpy(q, &n32, 4);
@@ -299,7 +307,7 @@ static int send_batch(struct mpool *p, struct mworker *w, struct batch *b) {
     }
     int r =
         MPI_Send(m, (int)total, MPI_BYTE, w->rank, TAG_TASKS, p->comm) == MPI_SUCCESS ? 0 : -EIO;
-    free(m);
+    if (m != small) free(m);
     return r;
 }
 
@@ -365,14 +373,14 @@ static void on_result(struct mworker *w, unsigned char *m, int len, struct donel
     }
     memcpy(&h, m, sizeof h);
     void *data = NULL;
-    if (h.rc >= 0 && h.len) {
-        data = malloc(h.len);
-        if (data)
-            memcpy(data, m + sizeof h, h.len);
-        else
-            h.rc = -ENOMEM;
+    if (h.rc >= 0 && h.len && h.len <= (uint64_t)len - sizeof h) {
+        /* the message buffer becomes the result: no second allocation and copy */
+        memmove(m, m + sizeof h, h.len);
+        data = m;
+    } else {
+        if (h.rc >= 0 && h.len) h.rc = -EPROTO;
+        free(m);
     }
-    free(m);
     done_add(d, b->fs[b->answered++], h.rc, data, h.rc >= 0 ? h.len : 0);
     if (b->answered == b->n) {
         free(b);
@@ -417,13 +425,14 @@ static bool poll_once(struct mpool *p, struct donelist *d, bool check_deaths) {
     pthread_mutex_unlock(&p->mu);
     int flag = 0;
     MPI_Status st;
-    MPI_Iprobe(MPI_ANY_SOURCE, TAG_RESULT, p->comm, &flag, &st);
+    MPI_Message msg;
+    MPI_Improbe(MPI_ANY_SOURCE, TAG_RESULT, p->comm, &flag, &msg, &st);
     unsigned char *m = NULL;
     int len = 0;
     if (flag) {
         MPI_Get_count(&st, MPI_BYTE, &len);
         m = malloc(len ? (size_t)len : 1);
-        MPI_Recv(m, len, MPI_BYTE, st.MPI_SOURCE, TAG_RESULT, p->comm, MPI_STATUS_IGNORE);
+        MPI_Mrecv(m, len, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
     }
     pthread_mutex_lock(&p->mu);
     p->polling = false;
@@ -529,21 +538,22 @@ static int hook_wait(void *ctx, conc_future_t *f, double deadline) {
         }
         /* f pending but nothing in flight: a thread is completing it right now */
         if (!busy_locked(p)) break;
-        double t = now_s(), since = p->last_result > start ? p->last_result : start;
-        if (t - since > 1e-3 || t >= deadline) break;
         if (p->polling) {
             pthread_mutex_unlock(&p->mu);
             __builtin_ia32_pause();
             pthread_mutex_lock(&p->mu);
-            continue;
+        } else {
+            struct donelist d = {0};
+            poll_once(p, &d, false);
+            if (d.n) {
+                pthread_mutex_unlock(&p->mu);
+                done_flush(&d);
+                pthread_mutex_lock(&p->mu);
+                continue;
+            }
         }
-        struct donelist d = {0};
-        poll_once(p, &d, false);
-        if (d.n) {
-            pthread_mutex_unlock(&p->mu);
-            done_flush(&d);
-            pthread_mutex_lock(&p->mu);
-        }
+        double t = now_s(), since = p->last_result > start ? p->last_result : start;
+        if (t - since > 1e-3 || t >= deadline) break;
     }
     p->helpers--;
     if (!p->helpers && busy_locked(p)) pthread_cond_signal(&p->cv); /* the manager takes over */
