@@ -7,9 +7,14 @@
  *
  * Protocol: one task batch in flight per worker, as mpi4py (one message out, one RESULT back per
  * task, so a dead rank points at its task). Work is found by its CONC_WORK name: every rank runs
- * the same binary. A rank polls with MPI_Iprobe and a backoff (spins for 1 ms after the last message, then
- * sleeps growing to 1 ms) rather than a blocking receive: Open MPI's blocking receive spins at 100% CPU, which N idle
- * workers on a shared machine cannot afford (mpi4py#419).
+ * the same binary. A rank polls with MPI_Improbe and a backoff (spins for 1 ms after the last
+ * message, then sleeps growing to 1 ms) rather than a blocking receive: Open MPI's blocking receive
+ * spins at 100% CPU, which N idle workers on a shared machine cannot afford (mpi4py#419).
+ *
+ * On the driver, the thread waiting for a result fetches it itself (the executor's waiter hook),
+ * as a bare send+recv pair does: a progress thread that receives it and then wakes the waiter
+ * costs a futex wake and a scheduler round, ten times the whole exchange on a VM. A manager
+ * thread covers everything else (futures nobody waits on, done-callbacks, shutdown).
  *
  * A dead worker rank: MPI itself (without ULFM) never reports it - a receive from it just never
  * completes. Each worker sends its pid and host name first; for a worker on this host the driver
@@ -91,16 +96,17 @@ static int recv_any(MPI_Comm comm, int src, int *tag, void **buf, int *len, int 
     struct backoff bo;
     backoff_reset(&bo);
     MPI_Status st;
+    MPI_Message msg;
     for (;;) {
         int flag = 0;
-        if (MPI_Iprobe(src, MPI_ANY_TAG, comm, &flag, &st) != MPI_SUCCESS) return -EIO;
+        if (MPI_Improbe(src, MPI_ANY_TAG, comm, &flag, &msg, &st) != MPI_SUCCESS) return -EIO;
         if (flag) break;
         backoff_wait(&bo);
     }
     MPI_Get_count(&st, MPI_BYTE, len);
     *buf = malloc(*len ? (size_t)*len : 1);
     if (!*buf) return -ENOMEM;
-    MPI_Recv(*buf, *len, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, comm, MPI_STATUS_IGNORE);
+    MPI_Mrecv(*buf, *len, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
     *tag = st.MPI_TAG;
     if (from) *from = st.MPI_SOURCE;
     return 0;
@@ -110,7 +116,8 @@ static int recv_any(MPI_Comm comm, int src, int *tag, void **buf, int *len, int 
 
 static void send_result(MPI_Comm comm, int driver, int rc, const void *data, size_t len) {
     size_t total = sizeof(struct result_hdr) + len;
-    unsigned char *m = malloc(total);
+    unsigned char small[256]; /* a tiny result goes out without an allocation */
+    unsigned char *m = total <= sizeof small ? small : malloc(total);
     struct result_hdr h = {rc, 0, len};
     if (!m) {
         h = (struct result_hdr){-ENOMEM, 0, 0};
@@ -120,7 +127,7 @@ static void send_result(MPI_Comm comm, int driver, int rc, const void *data, siz
     memcpy(m, &h, sizeof h);
     if (len) memcpy(m + sizeof h, data, len);
     MPI_Send(m, (int)total, MPI_BYTE, driver, TAG_RESULT, comm);
-    free(m);
+    if (m != small) free(m);
 }
 
 /* TASKS: uint32 n, uint32 name_len, name, n x { uint64 len, bytes } */
@@ -216,7 +223,8 @@ struct mworker {
 
 struct mpool {
     pthread_mutex_t mu;
-    pthread_cond_t cv;
+    pthread_cond_t cv;     /* the manager sleeps on it */
+    pthread_cond_t freecv; /* mp_free waits on it for the hook users to leave */
     MPI_Comm comm;
     bool spawned, closing, stop_thread;
     unsigned n;
@@ -224,6 +232,12 @@ struct mpool {
     struct batch *head, *tail;
     conc_thread_t *manager;
     bool joined;
+    unsigned helpers; /* threads in hook_wait, fetching results themselves */
+    bool polling;     /* a thread is between Iprobe and Recv: one poller at a time */
+    bool deep;        /* the manager sleeps without a timeout: a submit must wake it */
+    double active;    /* the last submit */
+    double last_result;
+    unsigned users; /* hook uses begun by hook_enter (atomic) */
 };
 
 static struct batch *batch_new(const char *name, const conc_bytes_t *args, size_t n,
@@ -275,7 +289,8 @@ static int send_batch(struct mpool *p, struct mworker *w, struct batch *b) {
     size_t nlen = strlen(b->name), total = 8 + nlen;
     for (size_t i = 0; i < b->n; i++) total += 8 + b->args[i].len;
     if (total > INT32_MAX) return -EMSGSIZE;
-    unsigned char *m = malloc(total), *q = m;
+    unsigned char small[256]; /* a tiny task goes out without an allocation */
+    unsigned char *m = total <= sizeof small ? small : malloc(total), *q = m;
     if (!m) return -ENOMEM;
     uint32_t n32 = (uint32_t)b->n, l32 = (uint32_t)nlen;
     memcpy(q, &n32, 4);
@@ -292,7 +307,7 @@ static int send_batch(struct mpool *p, struct mworker *w, struct batch *b) {
     }
     int r =
         MPI_Send(m, (int)total, MPI_BYTE, w->rank, TAG_TASKS, p->comm) == MPI_SUCCESS ? 0 : -EIO;
-    free(m);
+    if (m != small) free(m);
     return r;
 }
 
@@ -341,7 +356,6 @@ static void dispatch_locked(struct mpool *p, struct donelist *d) {
         free(b);
     }
     if (!p->head) p->tail = NULL;
-    pthread_cond_broadcast(&p->cv);
 }
 
 static struct mworker *by_rank(struct mpool *p, int rank) {
@@ -359,14 +373,14 @@ static void on_result(struct mworker *w, unsigned char *m, int len, struct donel
     }
     memcpy(&h, m, sizeof h);
     void *data = NULL;
-    if (h.rc >= 0 && h.len) {
-        data = malloc(h.len);
-        if (data)
-            memcpy(data, m + sizeof h, h.len);
-        else
-            h.rc = -ENOMEM;
+    if (h.rc >= 0 && h.len && h.len <= (uint64_t)len - sizeof h) {
+        /* the message buffer becomes the result: no second allocation and copy */
+        memmove(m, m + sizeof h, h.len);
+        data = m;
+    } else {
+        if (h.rc >= 0 && h.len) h.rc = -EPROTO;
+        free(m);
     }
-    free(m);
     done_add(d, b->fs[b->answered++], h.rc, data, h.rc >= 0 ? h.len : 0);
     if (b->answered == b->n) {
         free(b);
@@ -398,63 +412,91 @@ static void on_death_locked(struct mpool *p, struct mworker *w, struct donelist 
     w->cur = NULL;
 }
 
+static bool busy_locked(struct mpool *p) {
+    for (unsigned i = 0; i < p->n; i++)
+        if (p->w[i].cur) return true;
+    return false;
+}
+
+/* One look for a result, by the one thread that polls (mu held, p->polling clear): receive it
+ * (or, if check_deaths, see whether a busy worker is gone) and dispatch what is queued. */
+static bool poll_once(struct mpool *p, struct donelist *d, bool check_deaths) {
+    p->polling = true;
+    pthread_mutex_unlock(&p->mu);
+    int flag = 0;
+    MPI_Status st;
+    MPI_Message msg;
+    MPI_Improbe(MPI_ANY_SOURCE, TAG_RESULT, p->comm, &flag, &msg, &st);
+    unsigned char *m = NULL;
+    int len = 0;
+    if (flag) {
+        MPI_Get_count(&st, MPI_BYTE, &len);
+        m = malloc(len ? (size_t)len : 1);
+        MPI_Mrecv(m, len, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
+    }
+    pthread_mutex_lock(&p->mu);
+    p->polling = false;
+    if (flag) {
+        struct mworker *w = by_rank(p, st.MPI_SOURCE);
+        if (w && m)
+            on_result(w, m, len, d);
+        else
+            free(m);
+        p->last_result = now_s();
+    } else if (check_deaths) {
+        for (unsigned i = 0; i < p->n; i++) {
+            struct mworker *w = &p->w[i];
+            if (!w->alive || !w->cur || w->pidfd < 0) continue;
+            struct pollfd pf = {w->pidfd, POLLIN, 0};
+            if (poll(&pf, 1, 0) == 1) on_death_locked(p, w, d);
+        }
+    }
+    dispatch_locked(p, d);
+    return flag;
+}
+
+static void timed_wait(struct mpool *p, double secs) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    long ns = ts.tv_nsec + (long)(secs * 1e9);
+    ts.tv_sec += ns / 1000000000L;
+    ts.tv_nsec = ns % 1000000000L;
+    pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+}
+
+/* The manager drives the pool when no waiter does: for futures nobody waits on, those with
+ * done-callbacks (as_completed, a loop), a waiter that gave up spinning, and shutdown. A submit
+ * does not wake it (that would cost the warm round trip a wake-up): while the pool was used in the
+ * last second it looks every 2 ms, and after that it sleeps until a submit wakes it. */
 static void *manager(void *arg) {
     struct mpool *p = arg;
     struct backoff bo;
     backoff_reset(&bo);
     pthread_mutex_lock(&p->mu);
     for (;;) {
-        bool busy = false, alive = false;
-        for (unsigned i = 0; i < p->n; i++) {
-            busy = busy || p->w[i].cur;
-            alive = alive || p->w[i].alive;
-        }
-        if (p->closing && !busy && !p->head) break;
-        if (!busy) {
-            /* right after a result the next submit usually follows: keep polling a little
-             * rather than pay a thread wake-up for it */
-            if (now_s() - bo.since < 1e-3) {
-                pthread_mutex_unlock(&p->mu);
-                pthread_mutex_lock(&p->mu);
-                continue;
+        bool busy = busy_locked(p);
+        if (p->closing && !busy && !p->head && !p->polling) break;
+        if (!busy || p->helpers) {
+            if (busy && !p->closing) {
+                pthread_cond_wait(&p->cv, &p->mu); /* a helper drives; it signals when it leaves */
+            } else if (!p->closing && now_s() - p->active > 1.0) {
+                p->deep = true;
+                pthread_cond_wait(&p->cv, &p->mu);
+                p->deep = false;
+            } else {
+                timed_wait(p, 2e-3);
             }
-            pthread_cond_wait(&p->cv, &p->mu);
-            backoff_reset(&bo);
             continue;
         }
-        pthread_mutex_unlock(&p->mu);
         struct donelist d = {0};
-        int flag = 0;
-        MPI_Status st;
-        MPI_Iprobe(MPI_ANY_SOURCE, TAG_RESULT, p->comm, &flag, &st);
-        unsigned char *m = NULL;
-        int len = 0;
-        if (flag) {
-            MPI_Get_count(&st, MPI_BYTE, &len);
-            m = malloc(len ? (size_t)len : 1);
-            MPI_Recv(m, len, MPI_BYTE, st.MPI_SOURCE, TAG_RESULT, p->comm, MPI_STATUS_IGNORE);
-        }
-        pthread_mutex_lock(&p->mu);
-        if (flag) {
-            struct mworker *w = by_rank(p, st.MPI_SOURCE);
-            if (w && m)
-                on_result(w, m, len, &d);
-            else
-                free(m);
-            backoff_reset(&bo);
-        } else {
-            /* nothing came: is a busy worker gone? */
-            for (unsigned i = 0; i < p->n; i++) {
-                struct mworker *w = &p->w[i];
-                if (!w->alive || !w->cur || w->pidfd < 0) continue;
-                struct pollfd pf = {w->pidfd, POLLIN, 0};
-                if (poll(&pf, 1, 0) == 1) on_death_locked(p, w, &d);
-            }
-        }
-        dispatch_locked(p, &d);
+        bool got = poll_once(p, &d, true);
+        bo.since = p->last_result;
         pthread_mutex_unlock(&p->mu);
         done_flush(&d);
-        if (!flag) backoff_wait(&bo);
+        if (got)
+            bo.sleep_ns = 10000;
+        else
+            backoff_wait(&bo);
         pthread_mutex_lock(&p->mu);
     }
     /* stop every worker still alive */
@@ -468,12 +510,78 @@ static void *manager(void *arg) {
     return NULL;
 }
 
+/* ---- the waiter hook: the thread that waits for a result fetches it ----
+ * The warm round trip is then what a bare MPI send+recv pair does - the submitter sends, then
+ * polls for the answer - with no hand-over from a progress thread (a futex wake and a scheduler
+ * round, 10-40 us on a VM). The waiter spins for at most 1 ms after the last result (as MPI's own
+ * blocking receive does), then leaves the rest to the manager and sleeps on the future. */
+
+static void hook_enter(void *ctx) {
+    struct mpool *p = ctx;
+    __atomic_add_fetch(&p->users, 1, __ATOMIC_RELAXED);
+}
+
+static void hook_leave_locked(struct mpool *p) {
+    if (__atomic_sub_fetch(&p->users, 1, __ATOMIC_ACQ_REL) == 0) pthread_cond_broadcast(&p->freecv);
+}
+
+static int hook_wait(void *ctx, conc_future_t *f, double deadline) {
+    struct mpool *p = ctx;
+    int r = -EAGAIN;
+    pthread_mutex_lock(&p->mu);
+    p->helpers++;
+    double start = now_s();
+    for (;;) {
+        if (conc_future_done(f)) {
+            r = 0;
+            break;
+        }
+        /* f pending but nothing in flight: a thread is completing it right now */
+        if (!busy_locked(p)) break;
+        if (p->polling) {
+            pthread_mutex_unlock(&p->mu);
+            __builtin_ia32_pause();
+            pthread_mutex_lock(&p->mu);
+        } else {
+            struct donelist d = {0};
+            poll_once(p, &d, false);
+            if (d.n) {
+                pthread_mutex_unlock(&p->mu);
+                done_flush(&d);
+                pthread_mutex_lock(&p->mu);
+                continue;
+            }
+        }
+        double t = now_s(), since = p->last_result > start ? p->last_result : start;
+        if (t - since > 1e-3 || t >= deadline) break;
+    }
+    p->helpers--;
+    if (!p->helpers && busy_locked(p)) pthread_cond_signal(&p->cv); /* the manager takes over */
+    hook_leave_locked(p);
+    pthread_mutex_unlock(&p->mu);
+    return r;
+}
+
+/* a done-callback on f: nobody may wait for it, the manager must fetch it */
+static void hook_watch(void *ctx, conc_future_t *f) {
+    (void)f;
+    struct mpool *p = ctx;
+    pthread_mutex_lock(&p->mu);
+    if (!p->helpers) pthread_cond_signal(&p->cv);
+    hook_leave_locked(p);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static const conc_work_waiter_t mpi_waiter = {
+    .enter = hook_enter, .wait = hook_wait, .watch = hook_watch};
+
 static int mp_submit(void *impl, conc_work_fn fn, const char *name, const conc_bytes_t *args,
                      size_t n, conc_future_t *const *fs) {
     (void)fn;
     struct mpool *p = impl;
     struct batch *b = batch_new(name, args, n, fs);
     if (!b) return -ENOMEM;
+    for (size_t i = 0; i < n; i++) conc_work_set_waiter(fs[i], &mpi_waiter, p);
     struct donelist d = {0};
     pthread_mutex_lock(&p->mu);
     bool any = false;
@@ -489,6 +597,10 @@ static int mp_submit(void *impl, conc_work_fn fn, const char *name, const conc_b
         p->head = b;
     p->tail = b;
     dispatch_locked(p, &d);
+    p->active = now_s();
+    /* queued behind busy workers, or a manager in deep sleep: the manager must look (otherwise
+     * the waiter fetches the result, or the manager finds it within 2 ms) */
+    if ((p->head && !p->helpers) || p->deep) pthread_cond_signal(&p->cv);
     pthread_mutex_unlock(&p->mu);
     done_flush(&d);
     return 0;
@@ -526,10 +638,14 @@ static int mp_shutdown(void *impl, bool wait, bool cancel_futures) {
 
 static void mp_free(void *impl) {
     struct mpool *p = impl;
+    pthread_mutex_lock(&p->mu);
+    while (__atomic_load_n(&p->users, __ATOMIC_ACQUIRE)) pthread_cond_wait(&p->freecv, &p->mu);
+    pthread_mutex_unlock(&p->mu);
     for (unsigned i = 0; i < p->n; i++)
         if (p->w[i].pidfd >= 0) close(p->w[i].pidfd);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
+    pthread_cond_destroy(&p->freecv);
     free(p->w);
     free(p);
 }
@@ -579,7 +695,9 @@ int conc_mpi_pool_new(conc_executor_t **ex, const conc_mpi_opts_t *opts) {
     }
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
+    pthread_cond_init(&p->freecv, NULL);
     p->comm = comm;
+    p->active = now_s();
     p->spawned = spawn > 0;
     p->n = (unsigned)n;
     char host[64] = {0};

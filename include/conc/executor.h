@@ -112,6 +112,23 @@ CONC_API bool conc_work_start(conc_future_t *f);
 /* Complete with rc < 0 (data is freed) or with the result data/len (taken over: malloc'd or NULL;
  * freed if the future was cancelled meanwhile). */
 CONC_API void conc_work_finish(conc_future_t *f, int rc, void *data, size_t len);
+/* A backend whose results arrive faster when the waiting thread fetches them itself (conc-mpi: a
+ * thread polling MPI answers in about a microsecond, handing the result over from a progress
+ * thread costs a wake-up of tens). Set on a future in submit, before anyone else sees it:
+ * - enter(ctx): called with the future's lock held while it is pending, before wait or watch;
+ *   must not block (count a user, so that the backend is not freed under it).
+ * - wait(ctx, f, deadline): conc_future_wait calls it on a pending f; it may complete futures
+ *   and returns 0 once f is done, or anything else to fall back to the ordinary sleep (the backend
+ *   then sees to it that someone else completes f).
+ * - watch(ctx, f): a done-callback was added to the pending f (as_completed, a loop awaiting it):
+ *   nobody may come to wait, so f must progress without help.
+ * wait and watch end the use that enter began. */
+typedef struct conc_work_waiter {
+    void (*enter)(void *ctx);
+    int (*wait)(void *ctx, conc_future_t *f, double deadline);
+    void (*watch)(void *ctx, conc_future_t *f);
+} conc_work_waiter_t;
+CONC_API void conc_work_set_waiter(conc_future_t *f, const conc_work_waiter_t *w, void *ctx);
 
 /* MPI pool, in the optional library conc-mpi (pkg-config conc-mpi), built when Open MPI is found.
  * Static mode, as mpi4py.futures' MPICommExecutor: the program runs under `mpirun -n N`; rank 0

@@ -21,6 +21,7 @@ int conc_future_add_done_callback(conc_future_t *f, void (*cb)(conc_future_t *, 
             f->first.arg = arg;
             conc__funlock(&f->lock);
             free(node);
+            if (f->waiter) conc__future_help(f, 0, true);
             return 0;
         }
         if (node) {
@@ -33,6 +34,7 @@ int conc_future_add_done_callback(conc_future_t *f, void (*cb)(conc_future_t *, 
                 f->head = node;
             f->tail = node;
             conc__funlock(&f->lock);
+            if (f->waiter) conc__future_help(f, 0, true);
             return 0;
         }
         conc__funlock(&f->lock);

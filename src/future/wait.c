@@ -11,6 +11,8 @@
 int conc_future_wait(conc_future_t *f, double timeout) {
     if (!f) return -EINVAL;
     double deadline = conc_deadline(timeout);
+    /* a backend that fetches results faster itself (conc-mpi) gets the waiting thread first */
+    if (f->waiter && conc__future_help(f, deadline, false) == 0) return 0;
     for (;;) {
         uint32_t s = conc__load(&f->state);
         if ((s & CONC__F_KIND) != CONC__F_PENDING) return 0;

@@ -45,7 +45,15 @@ struct conc_future {
     /* Run when the last reference goes (executors: the result bytes the future owns). */
     void (*dtor)(void *value, void *ctx);
     void *dtor_ctx;
+    /* An executor backend that helps its waiters (conc_work_set_waiter): set before the future is
+     * shared, read under `lock` while pending. */
+    const struct conc_work_waiter *waiter;
+    void *waiter_ctx;
 };
+
+/* Call the backend's waiter hook if f is still pending: wait (watch false) until deadline, or
+ * watch. 0 once f is done; anything else: f may still be pending. */
+CONC_HIDDEN int conc__future_help(conc_future_t *f, double deadline, bool watch);
 
 /* Executors: the future owns what it holds; dtor(value, ctx) runs at the last release, whatever
  * the outcome (value is NULL unless it completed with a result). Set before the future is shared. */

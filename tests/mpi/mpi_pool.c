@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "conc.h"
 
@@ -39,6 +40,16 @@ static int die(const void *arg, size_t len, conc_bytes_t *out) {
     return 0;
 }
 CONC_WORK(die)
+
+static int slow(const void *arg, size_t len, conc_bytes_t *out) {
+    (void)arg;
+    (void)len;
+    (void)out;
+    struct timespec ts = {0, 200 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    return 0;
+}
+CONC_WORK(slow)
 
 static int unregistered(const void *arg, size_t len, conc_bytes_t *out) {
     return square_pid(arg, len, out);
@@ -74,6 +85,61 @@ static void map_and_check(conc_executor_t *ex, size_t n, size_t chunk) {
     free(args);
 }
 
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* submit and wait, over and over: run by two threads at once, each fetching results (its own or
+ * the other's) while the other also waits */
+static void *round_trips(void *arg) {
+    conc_executor_t *ex = arg;
+    for (long i = 0; i < 300; i++) {
+        conc_future_t *f;
+        CHECK(conc_executor_submit(ex, square_pid, &i, sizeof i, &f) == 0);
+        CHECK(conc_future_wait(f, 60) == 0);
+        void *v;
+        CHECK(conc_future_result(f, &v) == 0);
+        long got[2];
+        memcpy(got, ((conc_bytes_t *)v)->data, sizeof got);
+        CHECK(got[0] == i * i);
+        conc_future_release(f);
+    }
+    return NULL;
+}
+
+/* the ways of getting a result other than one plain wait */
+static void waits(conc_executor_t *ex) {
+    /* nobody waits: the pool still completes it (polled here, with a deadline) */
+    long x = 3;
+    conc_future_t *f;
+    CHECK(conc_executor_submit(ex, square_pid, &x, sizeof x, &f) == 0);
+    double end = now() + 30;
+    while (!conc_future_done(f)) {
+        CHECK(now() < end);
+        struct timespec ts = {0, 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    CHECK(conc_future_result(f, NULL) == 0);
+    conc_future_release(f);
+    /* a poll and a short timeout on a task still running, then its result */
+    CHECK(conc_executor_submit(ex, slow, NULL, 0, &f) == 0);
+    CHECK(conc_future_wait(f, 0) == -ETIMEDOUT);
+    double t = now();
+    CHECK(conc_future_wait(f, 0.01) == -ETIMEDOUT);
+    CHECK(now() - t >= 0.01);
+    CHECK(conc_future_wait(f, 60) == 0);
+    CHECK(conc_future_result(f, NULL) == 0);
+    conc_future_release(f);
+    /* two threads waiting at once */
+    conc_thread_t *th;
+    CHECK(conc_thread_start(&th, round_trips, ex, NULL) == 0);
+    round_trips(ex);
+    CHECK(conc_thread_join(th, 60, NULL) == 0);
+    conc_thread_release(th);
+}
+
 static void basic(conc_executor_t *ex) {
     long x = 7;
     conc_future_t *f;
@@ -92,6 +158,7 @@ static void basic(conc_executor_t *ex) {
     conc_future_release(f);
     map_and_check(ex, 200, 1);
     map_and_check(ex, 200, 16);
+    waits(ex);
 }
 
 static void dead_rank(conc_executor_t *ex) {
