@@ -60,11 +60,11 @@ struct conc__qhdr {
     _Alignas(64) conc_lock_t glock;
     uint64_t pcache; /* likewise for consumers */
     _Alignas(64) uint64_t gword;
-    _Alignas(64) uint32_t gseq; /* futex: getters wait here for pword to move (bit 0: asleep) */
-    uint32_t pseq;              /* futex: putters wait here for gword to move (bit 0: asleep) */
-    uint32_t pollers;           /* conc_wait callers watching efd */
-    _Alignas(64) uint64_t ndone;    /* task_done calls (joinable) */
-    uint32_t tdseq;                 /* futex: bumped when the unfinished count reaches 0 */
+    _Alignas(64) uint32_t gseq;  /* futex: getters wait here for pword to move (bit 0: asleep) */
+    uint32_t pseq;               /* futex: putters wait here for gword to move (bit 0: asleep) */
+    uint32_t pollers;            /* conc_wait callers watching efd */
+    _Alignas(64) uint64_t ndone; /* task_done calls (joinable) */
+    uint32_t tdseq;              /* futex: bumped when the unfinished count reaches 0 */
     uint32_t jwaiters;
 };
 

@@ -77,7 +77,7 @@ static void child_side(int fd, pid_t server) {
     close(S.sig_fd);
     for (size_t i = 0; i < S.nkids; i++) close(S.kids[i].fd);
     sigset_t none;
-    sigemptyset(&none);
+    memset(&none, 0, sizeof none); /* sigemptyset: one more code page to fault in */
     pthread_sigmask(SIG_SETMASK, &none, NULL);
     signal(SIGINT, SIG_DFL);
     conc__interrupt_install();
@@ -119,8 +119,8 @@ static void drop_fds(void) {
 static void serve_request(int fd) {
     if (S.nkids == S.capkids) {
         size_t ncap = S.capkids * 2;
-        struct child *k = S.kids == S.few ? malloc(ncap * sizeof *k)
-                                          : realloc(S.kids, ncap * sizeof *k);
+        struct child *k =
+            S.kids == S.few ? malloc(ncap * sizeof *k) : realloc(S.kids, ncap * sizeof *k);
         if (!k) {
             send_reply(fd, -ENOMEM, -1);
             drop_fds();
@@ -220,11 +220,25 @@ __attribute__((noinline, noreturn)) static void serve_loop(void) {
     }
 }
 
-void conc__forkserver_main(int ctl, bool pdeathsig, pid_t ppid, bool bound_now) {
+/* Give the children the GLIBC_TUNABLES the user had (forkserver.c added the rseq setting). */
+static void restore_tunables(int rseq_mode) {
+    const char *suffix = ":glibc.pthread.rseq=0";
+    char *tun = getenv("GLIBC_TUNABLES");
+    size_t n = tun ? strlen(tun) : 0, k = strlen(suffix);
+    if (rseq_mode == 1) unsetenv("GLIBC_TUNABLES");
+    if (rseq_mode == 2 && n >= k && strcmp(tun + n - k, suffix) == 0) {
+        char *user = strndup(tun, n - k);
+        if (user) setenv("GLIBC_TUNABLES", user, 1);
+        free(user);
+    }
+}
+
+void conc__forkserver_main(int ctl, bool pdeathsig, pid_t ppid, bool bound_now, int rseq_mode) {
     if (pdeathsig) conc__die_with_parent(ppid);
     /* The client set LD_BIND_NOW for this exec only (forkserver.c); the children's environment is
      * the user's. */
     if (bound_now) unsetenv("LD_BIND_NOW");
+    restore_tunables(rseq_mode);
     signal(SIGINT, SIG_IGN);
     sigset_t chld;
     sigemptyset(&chld);
