@@ -14,7 +14,7 @@ __thread pid_t conc__tls_tid __attribute__((tls_model("initial-exec")));
 static pid_t cached_pid;
 static pid_t main_tid;
 
-static void ids_after_fork(void) {
+void conc__ids_after_fork(void) {
     conc__tls_tid = 0;
     cached_pid = 0;
     /* As in Python, the thread that forked is the child's main thread. */
@@ -23,7 +23,7 @@ static void ids_after_fork(void) {
 
 __attribute__((constructor)) static void ids_init(void) {
     main_tid = (pid_t)getpid();
-    pthread_atfork(NULL, NULL, ids_after_fork);
+    pthread_atfork(NULL, NULL, conc__ids_after_fork);
 }
 
 pid_t conc__self_tid_slow(void) {

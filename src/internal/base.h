@@ -83,6 +83,9 @@ static inline pid_t conc__self_tid(void) {
 }
 CONC_HIDDEN pid_t conc__self_pid(void);
 CONC_HIDDEN pid_t conc__main_tid(void);
+/* Forget the cached ids: the atfork child handler, also called by hand after a fork that runs no
+ * handlers (the forkserver's). */
+CONC_HIDDEN void conc__ids_after_fork(void);
 
 /* True if the thread or process id no longer names a live task (gone, or a zombie). Used to
  * recover process-shared locks whose owner was SIGKILLed. */

@@ -20,9 +20,11 @@
  * one slot per ring position modulo twice the ring (see get.c for why twice), 16 GiB apart, in a
  * sparse file whose pages exist only while a message occupies them.
  *
- * Futex waits use the low 32 bits of pword (getters waiting for data) and gword (putters waiting
- * for room): every put moves the tail and every get the head, so no separate sequence word is
- * needed. Wake-ups are skipped unless a waiter count says somebody may sleep. */
+ * Sleepers wait on an event count per side, gseq (getters waiting for data) and pseq (putters
+ * waiting for room): bit 0 says somebody may be asleep, and the waker that clears it bumps the
+ * sequence in the same compare-and-swap and makes the one futex wake of that round. Every other
+ * commit reads the word and makes no syscall - also while a woken sleeper waits for its CPU, which
+ * a count of sleepers could not tell apart from one still asleep (see wake.c). */
 #ifndef CONC_INTERNAL_QUEUE_H
 #define CONC_INTERNAL_QUEUE_H
 
@@ -58,11 +60,11 @@ struct conc__qhdr {
     _Alignas(64) conc_lock_t glock;
     uint64_t pcache; /* likewise for consumers */
     _Alignas(64) uint64_t gword;
-    _Alignas(64) uint32_t gwaiters; /* getters that may sleep on pword */
-    uint32_t pwaiters;              /* putters that may sleep on gword */
-    uint32_t pollers;               /* conc_wait callers watching efd */
-    _Alignas(64) uint64_t ndone;    /* task_done calls (joinable) */
-    uint32_t tdseq;                 /* futex: bumped when the unfinished count reaches 0 */
+    _Alignas(64) uint32_t gseq;  /* futex: getters wait here for pword to move (bit 0: asleep) */
+    uint32_t pseq;               /* futex: putters wait here for gword to move (bit 0: asleep) */
+    uint32_t pollers;            /* conc_wait callers watching efd */
+    _Alignas(64) uint64_t ndone; /* task_done calls (joinable) */
+    uint32_t tdseq;              /* futex: bumped when the unfinished count reaches 0 */
     uint32_t jwaiters;
 };
 
@@ -78,14 +80,6 @@ struct conc_queue {
     uint32_t sleepers; /* atomic: this handle's threads in conc__queue_sleep (see wake.c) */
     uint32_t sleepers_pid; /* atomic: the process whose threads `sleepers` counts */
 };
-
-static inline uint32_t *conc__q_lo32(uint64_t *w) {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    return (uint32_t *)w;
-#else
-    return (uint32_t *)w + 1;
-#endif
-}
 
 static inline uint64_t conc__q_used(uint64_t pw, uint64_t gw) {
     return (CONC__Q_POS(pw) - CONC__Q_POS(gw)) & CONC__Q_POS_MASK;
@@ -104,11 +98,11 @@ CONC_HIDDEN void conc__queue_copy_in(conc_queue_t *q, uint64_t pos, const void *
 CONC_HIDDEN void conc__queue_copy_out(conc_queue_t *q, uint64_t pos, void *dst, size_t n);
 /* Whole-buffer pread/pwrite on the memory file: 0 or a negative errno. */
 CONC_HIDDEN int conc__queue_pio(int fd, void *buf, size_t n, uint64_t off, bool write);
-/* Sleep until *word changes from val (spinning briefly first), counting ourselves in *waiters. */
-CONC_HIDDEN int conc__queue_sleep(conc_queue_t *q, uint64_t *word, uint64_t val, uint32_t *waiters,
+/* Sleep until *word changes from val (spinning briefly first), on the event count *seq. */
+CONC_HIDDEN int conc__queue_sleep(conc_queue_t *q, uint64_t *word, uint64_t val, uint32_t *seq,
                                   double deadline);
-/* After a commit: wake sleepers on the word if any may sleep; tell conc_wait pollers. */
-CONC_HIDDEN void conc__queue_wake(conc_queue_t *q, uint64_t *word, uint32_t *waiters);
+/* After a commit: wake the sleepers on *seq if any may sleep; tell conc_wait pollers (puts). */
+CONC_HIDDEN void conc__queue_wake(conc_queue_t *q, uint32_t *seq);
 
 /* conc_wait's queue branch: register as a poller and get the fd to poll; whether the queue is
  * non-empty; after a wake-up that found it empty, reset the fd; unregister. */

@@ -20,20 +20,30 @@ extern char **environ;
 
 #define CHILD_FD 3
 
-int conc__exec_self(pid_t *pid, int fd, const char *marker, const char *extra_env) {
-    /* The environment, minus any marker inherited from our own parent, plus ours. */
-    size_t n = 0;
+/* Is env the variable that "NAME=..." sets? */
+static bool same_name(const char *env, const char *set) {
+    size_t len = strcspn(set, "=");
+    return strncmp(env, set, len) == 0 && env[len] == '=';
+}
+
+int conc__exec_self(pid_t *pid, int fd, const char *marker, const char *const *extra_env) {
+    /* The environment, minus any marker inherited from our own parent and any variable extra_env
+     * replaces, plus ours. */
+    size_t n = 0, nextra = 0;
     for (char **e = environ; e && *e; e++) n++;
-    char **envp = malloc((n + 3) * sizeof *envp);
+    while (extra_env && extra_env[nextra]) nextra++;
+    char **envp = malloc((n + nextra + 2) * sizeof *envp);
     char var[128];
     if (!envp) return -ENOMEM;
-    size_t k = 0, mlen = strlen(CONC__MARKER_ENV);
-    for (size_t i = 0; i < n; i++)
-        if (strncmp(environ[i], CONC__MARKER_ENV, mlen) != 0 || environ[i][mlen] != '=')
-            envp[k++] = environ[i];
     snprintf(var, sizeof var, "%s=%s", CONC__MARKER_ENV, marker);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool drop = same_name(environ[i], var);
+        for (size_t j = 0; j < nextra; j++) drop = drop || same_name(environ[i], extra_env[j]);
+        if (!drop) envp[k++] = environ[i];
+    }
     envp[k++] = var;
-    if (extra_env) envp[k++] = (char *)extra_env;
+    for (size_t j = 0; j < nextra; j++) envp[k++] = (char *)extra_env[j];
     envp[k] = NULL;
 
     char *fallback[] = {program_invocation_name, NULL};

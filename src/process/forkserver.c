@@ -37,18 +37,36 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int ctl = -1;
 static pid_t server;
 
+#define NO_RSEQ "glibc.pthread.rseq=0"
+
 static int start_server_locked(void) {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return -errno;
     /* The server resolves every dynamic symbol at load (LD_BIND_NOW), once, rather than each of
      * its children resolving those the server never called: a lazy binding in a child writes the
-     * GOT, a copy-on-write fault per page per child. */
+     * GOT, a copy-on-write fault per page per child. And it runs without glibc's restartable
+     * sequence area (a tunable): the kernel writes that area, in the thread's TLS page, each time
+     * the server or a child is scheduled in, a copy-on-write fault per start in each of them. The
+     * server gives its children the user's environment back; they inherit the unregistered area
+     * (sched_getcpu asks the kernel instead). A user who set the tunable either way keeps it. */
     bool bind_now = !getenv("LD_BIND_NOW");
+    const char *tun = getenv("GLIBC_TUNABLES");
+    int rseq_mode = !tun ? 1 : strstr(tun, "glibc.pthread.rseq") ? 0 : 2;
+    char *tun_var = NULL;
+    if (rseq_mode == 1) tun_var = strdup("GLIBC_TUNABLES=" NO_RSEQ);
+    if (rseq_mode == 2 && asprintf(&tun_var, "GLIBC_TUNABLES=%s:" NO_RSEQ, tun) < 0) tun_var = NULL;
+    if (!tun_var) rseq_mode = 0;
+    const char *extra[3];
+    size_t k = 0;
+    if (bind_now) extra[k++] = "LD_BIND_NOW=1";
+    if (tun_var) extra[k++] = tun_var;
+    extra[k] = NULL;
     char marker[64];
-    snprintf(marker, sizeof marker, "forkserver:%d:%d:%d", (int)getpid(),
-             conc__is_main_thread() ? 1 : 0, bind_now ? 1 : 0);
+    snprintf(marker, sizeof marker, "forkserver:%d:%d:%d:%d", (int)getpid(),
+             conc__is_main_thread() ? 1 : 0, bind_now ? 1 : 0, rseq_mode);
     pid_t pid;
-    int r = conc__exec_self(&pid, sv[1], marker, bind_now ? "LD_BIND_NOW=1" : NULL);
+    int r = conc__exec_self(&pid, sv[1], marker, extra);
+    free(tun_var);
     close(sv[1]);
     if (r < 0) {
         close(sv[0]);

@@ -47,13 +47,13 @@ int conc__process_init_hook(int argc, char **argv) {
     __atomic_store_n(&conc__proc_initialised, 1, __ATOMIC_RELEASE);
     const char *m = getenv(CONC__MARKER_ENV);
     if (!m) return 0;
-    int ppid = 0, pdeath = 0, bound = 0;
-    bool server = sscanf(m, "forkserver:%d:%d:%d", &ppid, &pdeath, &bound) == 3;
+    int ppid = 0, pdeath = 0, bound = 0, rseq = 0;
+    bool server = sscanf(m, "forkserver:%d:%d:%d:%d", &ppid, &pdeath, &bound, &rseq) == 4;
     bool spawned = !server && sscanf(m, "spawn:%d", &ppid) == 1;
     unsetenv(CONC__MARKER_ENV);
     if (!marker_fd_ok()) return 0;
     name_after(argv);
-    if (server) conc__forkserver_main(MARKER_FD, pdeath != 0, (pid_t)ppid, bound != 0);
+    if (server) conc__forkserver_main(MARKER_FD, pdeath != 0, (pid_t)ppid, bound != 0, rseq);
     if (spawned) conc__child_main(MARKER_FD, NULL, 0, NULL, 0, (pid_t)ppid, false);
     return 0;
 }

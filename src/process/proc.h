@@ -130,10 +130,11 @@ CONC_HIDDEN int conc__start_forkserver(conc_process_t *p, const conc__request_t 
 CONC_HIDDEN int conc__process_init_hook(int argc, char **argv);
 CONC_HIDDEN void conc__process_at_exit(void);
 
-/* ---- exec.c: posix_spawn of /proc/self/exe with a marker (and extra_env, if not NULL, one more
- * NAME=value); fd is handed over as fd 3 ---- */
+/* ---- exec.c: posix_spawn of /proc/self/exe with a marker (and extra_env, if not NULL, a
+ * NULL-terminated list of NAME=value that set or replace variables); fd is handed over as fd 3 ---- */
 #define CONC__MARKER_ENV "CONC_PROCESS_CHILD"
-CONC_HIDDEN int conc__exec_self(pid_t *pid, int fd, const char *marker, const char *extra_env);
+CONC_HIDDEN int conc__exec_self(pid_t *pid, int fd, const char *marker,
+                                const char *const *extra_env);
 
 /* ---- forkserver.c and server.c: the control message ---- */
 #define CONC__CTL_MAGIC  0x43464b53u /* "CFKS" */
@@ -144,8 +145,10 @@ struct conc__ctl_hdr {
 };
 
 /* ---- server.c ---- */
+/* bound_now: the client set LD_BIND_NOW; rseq_mode: it set GLIBC_TUNABLES (1) or appended to the
+ * user's (2) to turn glibc's rseq off (forkserver.c); the children get the user's values back. */
 CONC_HIDDEN _Noreturn void conc__forkserver_main(int ctl, bool pdeathsig, pid_t ppid,
-                                                 bool bound_now);
+                                                 bool bound_now, int rseq_mode);
 /* The server's pid, 0 if none is running (tests). */
 CONC_HIDDEN pid_t conc__forkserver_pid(void);
 

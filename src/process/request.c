@@ -245,6 +245,9 @@ void conc__die_with_parent(pid_t ppid) {
 static conc_obj_t *passed;
 
 static void import_all(const struct wire *w, const char *objs, const int *fds, size_t nfds) {
+    /* Nothing handed over: nothing to allocate (in a forkserver child, the allocator's first use
+     * alone is two copy-on-write faults, on its arena and on the heap). */
+    if (w->n_pass == 0) return;
     passed = calloc(w->n_pass ? w->n_pass : 1, sizeof *passed);
     if (!passed) _exit(START_FAILED);
     size_t off = 0, fd_off = 0;

@@ -73,12 +73,12 @@ int conc_queue_get(conc_queue_t *q, void **buf, size_t *len, double timeout) {
         if (conc__q_used(pw, gw) != 0) {
             r = take(q, pw, gw, buf, len);
             conc_lock_release(&h->glock);
-            if (r == 0) conc__queue_wake(q, &h->gword, &h->pwaiters);
+            if (r == 0) conc__queue_wake(q, &h->pseq);
             return r;
         }
         conc_lock_release(&h->glock);
         if (conc__load(&q->closed)) return CONC_ECLOSED;
-        r = conc__queue_sleep(q, &h->pword, pw, &h->gwaiters, deadline);
+        r = conc__queue_sleep(q, &h->pword, pw, &h->gseq, deadline);
         if (r < 0) return r;
     }
 }

@@ -66,11 +66,11 @@ int conc_queue_put(conc_queue_t *q, const void *buf, size_t len, double timeout)
         if (room(q, pw, gw, need)) {
             r = write_record(q, pw, buf, len, spill, need);
             conc_lock_release(&h->plock);
-            if (r == 0) conc__queue_wake(q, &h->pword, &h->gwaiters);
+            if (r == 0) conc__queue_wake(q, &h->gseq);
             return r;
         }
         conc_lock_release(&h->plock);
-        r = conc__queue_sleep(q, &h->gword, gw, &h->pwaiters, deadline);
+        r = conc__queue_sleep(q, &h->gword, gw, &h->pseq, deadline);
         if (conc__load(&q->closed)) return CONC_ECLOSED;
         if (r < 0) return r;
     }

@@ -26,6 +26,38 @@ static int exit_zero(const void *arg, size_t len) {
 }
 CONC_TARGET(exit_zero)
 
+pid_t conc__self_pid(void);
+
+/* A forkserver child sees the environment its parent had (the server's own tunables are not
+ * passed on: forkserver.c) and knows its own ids (the server forks without atfork handlers). The
+ * argument is the GLIBC_TUNABLES value expected, empty for none. */
+static int env_and_ids(const void *arg, size_t len) {
+    const char *want = arg, *tun = getenv("GLIBC_TUNABLES");
+    if (len == 0 || want[len - 1] != 0) return 100;
+    if (want[0] ? !tun || strcmp(tun, want) != 0 : tun != NULL) return 1;
+    if (getenv("LD_BIND_NOW")) return 2;
+    pid_t pid = getpid();
+    if ((pid_t)syscall(SYS_gettid) != pid || conc__self_pid() != pid) return 3;
+    if (conc_thread_native_id(conc_thread_current()) != pid) return 4;
+    return 0;
+}
+CONC_TARGET(env_and_ids)
+
+static void child_env_and_ids(void **state) {
+    (void)state;
+    unsetenv("GLIBC_TUNABLES");
+    unsetenv("LD_BIND_NOW");
+    assert_int_equal(run_child(CONC_START_FORKSERVER, "env_and_ids", "", 1), 0);
+}
+
+static void child_keeps_user_tunables(void **state) {
+    (void)state;
+    const char *mine = "glibc.malloc.check=0";
+    setenv("GLIBC_TUNABLES", mine, 1);
+    unsetenv("LD_BIND_NOW");
+    assert_int_equal(run_child(CONC_START_FORKSERVER, "env_and_ids", mine, strlen(mine) + 1), 0);
+}
+
 static pid_t server_pid(void) {
     if (!conc__forkserver_pid())
         assert_int_equal(run_child(CONC_START_FORKSERVER, "exit_zero", NULL, 0), 0);
@@ -148,4 +180,5 @@ static void fork_child_has_own_server(void **state) {
 
 PROCESS_TEST_MAIN(cmocka_unit_test(reused), cmocka_unit_test(single_threaded),
                   cmocka_unit_test(restarted), cmocka_unit_test(started_from_thread),
-                  cmocka_unit_test(fork_child_has_own_server))
+                  cmocka_unit_test(fork_child_has_own_server), cmocka_unit_test(child_env_and_ids),
+                  cmocka_unit_test(child_keeps_user_tunables))

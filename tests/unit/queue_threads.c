@@ -147,8 +147,7 @@ static void close_in_fork_child(void **state) {
     STORE(&asleep, 0);
     pthread_t t = start_thread(get_one, NULL);
     WAIT_UNTIL(LOAD(&asleep));
-    WAIT_UNTIL(__atomic_load_n(&q->h->gwaiters, __ATOMIC_ACQUIRE) ==
-               1); /* in the kernel, or nearly */
+    WAIT_UNTIL(__atomic_load_n(&q->h->gseq, __ATOMIC_ACQUIRE) & 1); /* in the kernel, or nearly */
     pid_t pid = fork_body(child_closes, NULL);
     assert_int_equal(reap(pid), 0);
     assert_int_equal(conc_queue_put(q, "x", 1, 0), 0); /* the parent's handle is still open */
