@@ -74,31 +74,6 @@ static inline uint32_t conc__mutex_unlock(uint32_t *word, bool shared) {
     return old;
 }
 
-/* A private Lock's word (lock_wait.c says why it is laid out so): the low byte is the lock, then
- * WAKING (a woken waiter is on its way), HANDOFF (free only for a starving waiter) and the count of
- * waiters that may sleep. A shared Lock keeps the mutex word above (owner pid | WAITERS). */
-#define CONC__LK_HELD    0xffu
-#define CONC__LK_WAKING  0x100u
-#define CONC__LK_HANDOFF 0x200u
-#define CONC__LK_ONE     0x400u
-
-/* The lock byte of a private Lock's word, which a release clears with a plain store. */
-static inline uint8_t *conc__lock_byte(uint32_t *word) {
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    return (uint8_t *)word + 3;
-#else
-    return (uint8_t *)word;
-#endif
-}
-/* true when waiters fence with membarrier, so a release may clear the byte with a plain store. */
-CONC_HIDDEN extern bool conc__lock_byte_store;
-/* Private Lock, contended: spin, then sleep until the deadline: 0, -ETIMEDOUT or (intr) -EINTR. */
-CONC_HIDDEN int conc__lock_wait(uint32_t *word, double deadline, bool intr);
-/* One attempt that respects a starving waiter's reservation. */
-CONC_HIDDEN bool conc__lock_try(uint32_t *word);
-/* After a release found waiters counted and no wake-up in flight: wake one. */
-CONC_HIDDEN void conc__lock_wake(uint32_t *word);
-
 /* Lock: acquire with an absolute deadline; intr false never returns -EINTR. */
 CONC_HIDDEN int conc__lock_acquire_until(conc_lock_t *l, double deadline, bool intr);
 

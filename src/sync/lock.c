@@ -1,11 +1,8 @@
 /* Lock: threading.Lock, and with CONC_PSHARED multiprocessing.Lock.
  *
- * One futex word: acquire is one CAS when free, and a syscall happens only when somebody sleeps. A
- * private Lock's release is a plain store of its lock byte (lock_wait.c, which has its contended
- * path); a shared Lock uses the mutex word of mutex.c, released with one exchange, because the
- * barrier that makes the plain store safe reaches only our own process. The lock has no owner in
- * Python's sense - any thread or process may release it - but a shared lock records the holder's
- * pid in the word anyway: it costs
+ * One futex word (see mutex.c): acquire is one CAS when free, release one exchange, and a syscall
+ * happens only when somebody sleeps. The lock has no owner in Python's sense - any thread or
+ * process may release it - but a shared lock records the holder's pid in the word anyway: it costs
  * nothing (the same CAS stores it) and lets waiters recover the lock when that process is killed
  * while holding it (CONC_EOWNERDEAD). The process, not the thread, is the owner that counts: a
  * thread that exits holding a Lock is ordinary Python (another thread may release it). A shared
@@ -40,11 +37,6 @@ static inline unsigned lock_how(conc_lock_t *l, bool intr) {
 }
 
 int conc__lock_acquire_until(conc_lock_t *l, double deadline, bool intr) {
-    if (!(l->_priv.flags & CONC_PSHARED)) {
-        uint32_t c = 0;
-        if (conc__likely(conc__cas(&l->_priv.word, &c, 1u))) return 0;
-        return conc__lock_wait(&l->_priv.word, deadline, intr);
-    }
     uint32_t me = lock_me(l), c = 0;
     if (conc__likely(conc__cas(&l->_priv.word, &c, me))) return 0;
     return conc__mutex_lock_slow(&l->_priv.word, me, deadline, lock_how(l, intr));
@@ -52,17 +44,10 @@ int conc__lock_acquire_until(conc_lock_t *l, double deadline, bool intr) {
 
 /* Out of line, so that the fast path below needs no stack frame. */
 __attribute__((noinline)) static int acquire_more(conc_lock_t *l, double timeout) {
-    uint32_t *w = &l->_priv.word;
-    if (!(l->_priv.flags & CONC_PSHARED)) {
-        /* the word may be non-zero only because waiters are counted in it: try before the clock */
-        if (conc__lock_try(w)) return 0;
-        if (timeout == 0) return -ETIMEDOUT;
-        return conc__lock_wait(w, conc_deadline(timeout), true);
-    }
     uint32_t me = lock_me(l), c = 0;
-    if (conc__cas(w, &c, me)) return 0; /* shared: the pid is known only here */
-    if (timeout == 0) return conc__mutex_poll_slow(w, me, lock_how(l, true));
-    return conc__mutex_lock_slow(w, me, conc_deadline(timeout), lock_how(l, true));
+    if (conc__cas(&l->_priv.word, &c, me)) return 0; /* shared: the pid is known only here */
+    if (timeout == 0) return conc__mutex_poll_slow(&l->_priv.word, me, lock_how(l, true));
+    return conc__mutex_lock_slow(&l->_priv.word, me, conc_deadline(timeout), lock_how(l, true));
 }
 
 /* A private lock: one CAS from free to held. */
@@ -83,31 +68,21 @@ int conc_lock_acquire(conc_lock_t *l, double timeout) {
     return acquire_more(l, timeout);
 }
 
-/* A private lock: clear the lock byte with a plain store (lock_wait.c says why that is safe), then
- * wake a waiter if any is counted and none is already on its way. Reading the word first costs
- * nothing (the line is ours) and gives -EPERM for a free lock. Two threads releasing one
- * acquisition at the same moment may then both succeed: a race in the caller, which the exchange
- * used before would have reported to one of them. */
-static inline int release_private(uint32_t *w) {
-    uint32_t c = conc__load_rlx(w);
-    if (conc__unlikely(!(c & CONC__LK_HELD))) return -EPERM;
-    if (conc__likely(__atomic_load_n(&conc__lock_byte_store, __ATOMIC_RELAXED))) {
-        __atomic_store_n(conc__lock_byte(w), 0, __ATOMIC_RELEASE);
-        c = conc__load_rlx(w);
-    } else {
-        __atomic_exchange_n(conc__lock_byte(w), 0, __ATOMIC_SEQ_CST);
-        c = __atomic_load_n(w, __ATOMIC_SEQ_CST);
-    }
-    if (conc__unlikely(c >= CONC__LK_ONE && !(c & CONC__LK_WAKING))) conc__lock_wake(w);
-    return 0;
-}
-
 int conc_lock_release(conc_lock_t *l) {
-    if (conc__likely(!(l->_priv.flags & CONC_PSHARED))) return release_private(&l->_priv.word);
-    return conc__mutex_unlock(&l->_priv.word, true) ? 0 : -EPERM;
+#ifdef CONC__ST_LOCK
+    if (__libc_single_threaded && !(l->_priv.flags & CONC_PSHARED)) {
+        uint32_t c = conc__load_rlx(&l->_priv.word);
+        if (c == 0) return -EPERM;
+        conc__store(&l->_priv.word, 0u);
+        /* A thread can have slept on the word only before the process became single-threaded. */
+        if (conc__unlikely(c & CONC__MUTEX_WAITERS)) conc__futex_wake(&l->_priv.word, 1, false);
+        return 0;
+    }
+#endif
+    bool shared = l->_priv.flags & CONC_PSHARED;
+    return conc__mutex_unlock(&l->_priv.word, shared) ? 0 : -EPERM;
 }
 
 bool conc_lock_locked(conc_lock_t *l) {
-    uint32_t c = conc__load(&l->_priv.word);
-    return (l->_priv.flags & CONC_PSHARED) ? c != 0 : (c & CONC__LK_HELD) != 0;
+    return conc__load(&l->_priv.word) != 0;
 }

@@ -89,7 +89,7 @@ static void sleeping_waiter_is_woken_by_release(void **state) {
     assert_int_equal(conc_lock_acquire(&l, -1), 0);
     pthread_t t = start_thread(acquire_forever, &s);
     /* the waiter has given up spinning and announced itself */
-    WAIT_UNTIL(LOAD(&l._priv.word) >= CONC__LK_ONE);
+    WAIT_UNTIL(LOAD(&l._priv.word) & CONC__MUTEX_WAITERS);
     assert_int_equal(LOAD(&s.got), 0);
     assert_int_equal(conc_lock_release(&l), 0);
     assert_int_equal((intptr_t)join_thread(t), 0);
