@@ -39,12 +39,18 @@ static void conc_echo(conc_stream_t *s, void *arg) {
     }
 }
 
+/* Serve forever as asyncio's serve_forever does, awaiting something that never happens. Not a
+ * sleep loop: a pending timer makes every epoll_wait arm and cancel a kernel hrtimer, which the
+ * libuv server (no timers) does not pay. */
 static int serve_fd;
 static void *conc_main(void *arg) {
     (void)arg;
     conc_server_t *srv;
+    conc_aevent_t never;
+    conc_aevent_init(&never);
     if (conc_server_from_fd(NULL, serve_fd, conc_echo, NULL, &srv) < 0) return NULL;
-    for (;;) conc_sleep(3600);
+    conc_aevent_wait(&never, -1);
+    return NULL;
 }
 
 static void run_conc(int fd) {

@@ -1,5 +1,6 @@
 /* Lock: acquire/release, -EPERM, timeouts, release from another thread, sleeping waiters, a stress
- * count with plain and timed acquirers, -EINTR in the main thread. */
+ * count with plain and timed acquirers, progress for every thread under hammering, -EINTR in the
+ * main thread. */
 #include "sync_util.h"
 #include "internal/sync.h"
 
@@ -142,6 +143,68 @@ static void stress_exact_count(void **state) {
     assert_false(conc_lock_locked(&c.l));
 }
 
+/* Threads that release and re-take the lock at once, doing nothing in between: a lock that lets the
+ * nearest thread barge in forever would leave one of them at zero. Each must reach GOAL
+ * acquisitions while the others keep hammering; the bound is generous (sanitizers, a busy host)
+ * but finite. With impatient set, the last thread uses short timeouts and gives up now and then,
+ * even after it has asked for a hand-off, and must still get its turn. */
+enum { RACERS = 3, GOAL = 2000 };
+struct race {
+    conc_lock_t l;
+    long n[RACERS];
+    int racers;
+    bool impatient;
+    double end;
+};
+struct racer {
+    struct race *r;
+    int i;
+};
+
+static bool race_over(struct race *r) {
+    if (conc_monotonic() > r->end) return true;
+    for (int i = 0; i < r->racers; i++)
+        if (__atomic_load_n(&r->n[i], __ATOMIC_RELAXED) < GOAL) return false;
+    return true;
+}
+
+static void *race(void *arg) {
+    struct racer *me = arg;
+    struct race *r = me->r;
+    bool timed = r->impatient && me->i == r->racers - 1;
+    while (!race_over(r)) {
+        int rc = conc_lock_acquire(&r->l, timed ? 0.002 : CONC_FOREVER);
+        if (rc == -ETIMEDOUT && timed) continue;
+        if (rc != 0) return (void *)1;
+        __atomic_store_n(&r->n[me->i], r->n[me->i] + 1, __ATOMIC_RELAXED);
+        conc_lock_release(&r->l);
+    }
+    return NULL;
+}
+
+static void run_race(int racers, bool impatient) {
+    struct race r = {CONC_LOCK_INIT, {0}, racers, impatient, conc_monotonic() + 30};
+    struct racer who[RACERS];
+    pthread_t t[RACERS];
+    for (int i = 0; i < racers; i++) {
+        who[i] = (struct racer){&r, i};
+        t[i] = start_thread(race, &who[i]);
+    }
+    for (int i = 0; i < racers; i++) assert_null(join_thread(t[i]));
+    for (int i = 0; i < racers; i++) assert_true(r.n[i] >= GOAL);
+    assert_false(conc_lock_locked(&r.l));
+}
+
+static void two_hammering_threads_both_progress(void **state) {
+    (void)state;
+    run_race(2, false);
+}
+
+static void a_timed_waiter_among_hammering_threads_progresses(void **state) {
+    (void)state;
+    run_race(3, true);
+}
+
 static int interrupted_acquire(void *arg) {
     (void)arg;
     conc_lock_t l = CONC_LOCK_INIT;
@@ -168,4 +231,6 @@ CONC_TEST_MAIN(cmocka_unit_test(init_and_static_initializer),
                cmocka_unit_test(another_thread_may_release),
                cmocka_unit_test(sleeping_waiter_is_woken_by_release),
                cmocka_unit_test(stress_exact_count),
+               cmocka_unit_test(two_hammering_threads_both_progress),
+               cmocka_unit_test(a_timed_waiter_among_hammering_threads_progresses),
                cmocka_unit_test(main_thread_acquire_is_interrupted))
