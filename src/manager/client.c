@@ -260,6 +260,7 @@ static int wait_reply(conc_manager_t *m, conc__mwaiter_t *w) {
         pthread_mutex_lock(&m->mu);
         if (r == -EINTR && !w->done) {
             unlink_waiter(m, w);
+            if (!m->reading) pass_reading(m); /* the poke that woke us may have been the role */
             pthread_mutex_unlock(&m->mu);
             return -EINTR;
         }
@@ -292,8 +293,11 @@ int conc__mcall(conc_manager_t *m, uint64_t msgid, const conc__mbuf_t *req, void
     bool in_slot = r == 0;
     if (r == 2) r = conc_conn_send(m->conn, req->p, req->len);
     if (r < 0 || in_slot) {
+        /* A reader stepping down meanwhile may have passed its role to this waiter, which never
+         * reads: pass it on, or a thread waiting on the socket would wait for nobody. */
         pthread_mutex_lock(&m->mu);
         unlink_waiter(m, &w);
+        if (!m->reading) pass_reading(m);
         pthread_mutex_unlock(&m->mu);
         if (r < 0) return r;
         w.frame = slot_frame;
