@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "conc.h"
 #include "internal/base.h"
+#include "executor_util.h"
 #include "process_util.h"
 
 static int twice(const void *arg, size_t len, conc_bytes_t *out) {
@@ -100,22 +101,6 @@ static int init_fails(const void *arg, size_t len, conc_bytes_t *out) {
 }
 CONC_WORK(init_fails)
 
-static conc_executor_t *pool(conc_start_method_t m, unsigned n, unsigned max_tasks,
-                             const char *init) {
-    conc_pool_opts_t o = {.method = m, .max_tasks_per_child = max_tasks, .initializer = init};
-    conc_executor_t *ex;
-    assert_int_equal(conc_process_pool_new(&ex, n, &o), 0);
-    return ex;
-}
-
-static int result_of(conc_future_t *f, conc_bytes_t **b) {
-    assert_int_equal(conc_future_wait(f, 60), 0);
-    void *v = NULL;
-    int r = conc_future_result(f, &v);
-    if (b) *b = v;
-    return r;
-}
-
 static pid_t pid_of(conc_future_t *f) {
     conc_bytes_t *b;
     assert_int_equal(result_of(f, &b), 0);
@@ -139,7 +124,7 @@ static bool gone(pid_t pid) {
 }
 
 static void basics(conc_start_method_t m) {
-    conc_executor_t *ex = pool(m, 2, 0, NULL);
+    conc_executor_t *ex = pool_with(m, 2, 0, NULL);
     conc_future_t *f;
     assert_int_equal(conc_executor_submit(ex, twice, "ab", 2, &f), 0);
     conc_bytes_t *b;
@@ -186,7 +171,7 @@ static void basics(conc_start_method_t m) {
 PER_METHOD(basics)
 
 static void retire(conc_start_method_t m) {
-    conc_executor_t *ex = pool(m, 1, 3, NULL);
+    conc_executor_t *ex = pool_with(m, 1, 3, NULL);
     pid_t pids[9];
     for (int i = 0; i < 9; i++) {
         conc_future_t *f;
@@ -204,7 +189,7 @@ static void retire(conc_start_method_t m) {
 PER_METHOD(retire)
 
 static void initializer(conc_start_method_t m) {
-    conc_executor_t *ex = pool(m, 2, 0, "init_ok");
+    conc_executor_t *ex = pool_with(m, 2, 0, "init_ok");
     conc_future_t *f;
     assert_int_equal(conc_executor_submit(ex, read_init, NULL, 0, &f), 0);
     conc_bytes_t *b;
@@ -213,7 +198,7 @@ static void initializer(conc_start_method_t m) {
     conc_future_release(f);
     conc_executor_free(ex);
 
-    ex = pool(m, 2, 0, "init_fails");
+    ex = pool_with(m, 2, 0, "init_fails");
     /* broken: submits fail at once once the news has arrived, their futures before that */
     for (int i = 0; i < 3; i++) {
         int r = conc_executor_submit(ex, twice, "a", 1, &f);
@@ -234,7 +219,7 @@ static void killed_worker(conc_start_method_t m) {
     assert_int_equal(conc_shm_create(&s, NULL, 4096), 0);
     const char *name = conc_shm_name(s);
     uint32_t *word = conc_shm_buf(s);
-    conc_executor_t *ex = pool(m, 2, 0, NULL);
+    conc_executor_t *ex = pool_with(m, 2, 0, NULL);
     conc_future_t *victim;
     assert_int_equal(conc_executor_submit(ex, hang, name, strlen(name), &victim), 0);
     enum { N = 40 };
@@ -293,7 +278,7 @@ CONC_WORK(crash_on_3)
 
 static void crash_mid_chunk(void **state) {
     (void)state;
-    conc_executor_t *ex = pool(CONC_START_FORK, 2, 0, NULL);
+    conc_executor_t *ex = pool_with(CONC_START_FORK, 2, 0, NULL);
     enum { N = 10 };
     conc_bytes_t args[N];
     int vals[N];
@@ -317,7 +302,7 @@ static void cancel_pending_at_shutdown(void **state) {
     assert_int_equal(conc_shm_create(&s, NULL, 4096), 0);
     const char *name = conc_shm_name(s);
     uint32_t *word = conc_shm_buf(s);
-    conc_executor_t *ex = pool(CONC_START_FORK, 1, 0, NULL);
+    conc_executor_t *ex = pool_with(CONC_START_FORK, 1, 0, NULL);
     conc_future_t *busy, *queued[5];
     assert_int_equal(conc_executor_submit(ex, hang, name, strlen(name), &busy), 0);
     for (int i = 0; i < 5; i++)

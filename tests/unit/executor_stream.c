@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "conc.h"
 #include "internal/base.h"
+#include "executor_util.h"
 #include "process_util.h"
 
 /* 1 if this process maps the pool's ring. */
@@ -85,18 +86,7 @@ static int step(const void *arg, size_t len, conc_bytes_t *out) {
 CONC_WORK(step)
 
 static conc_executor_t *pool(conc_start_method_t m, unsigned n) {
-    conc_pool_opts_t o = {.method = m};
-    conc_executor_t *ex;
-    assert_int_equal(conc_process_pool_new(&ex, n, &o), 0);
-    return ex;
-}
-
-static int result_of(conc_future_t *f, conc_bytes_t **b) {
-    assert_int_equal(conc_future_wait(f, 60), 0);
-    void *v = NULL;
-    int r = conc_future_result(f, &v);
-    if (b) *b = v;
-    return r;
+    return pool_with(m, n, 0, NULL);
 }
 
 static uint32_t wait_pid(uint32_t *word) {
