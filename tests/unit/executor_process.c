@@ -16,15 +16,6 @@
 #include "executor_util.h"
 #include "process_util.h"
 
-static int twice(const void *arg, size_t len, conc_bytes_t *out) {
-    out->data = malloc(len * 2 + 1);
-    memcpy(out->data, arg, len);
-    memcpy((char *)out->data + len, arg, len);
-    out->len = len * 2;
-    return 0;
-}
-CONC_WORK(twice)
-
 static int my_pid(const void *arg, size_t len, conc_bytes_t *out) {
     (void)arg;
     (void)len;

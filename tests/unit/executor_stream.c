@@ -51,15 +51,6 @@ static int sized(const void *arg, size_t len, conc_bytes_t *out) {
 }
 CONC_WORK(sized)
 
-static int twice(const void *arg, size_t len, conc_bytes_t *out) {
-    out->data = malloc(len * 2 + 1);
-    memcpy(out->data, arg, len);
-    memcpy((char *)out->data + len, arg, len);
-    out->len = len * 2;
-    return 0;
-}
-CONC_WORK(twice)
-
 /* The argument: { int v; shm name }. v < 0: publish the pid in word[0], then wait until word[1]
  * is set (60 s at most); v == 100: publish the pid, then hang; else twice. */
 static int step(const void *arg, size_t len, conc_bytes_t *out) {
