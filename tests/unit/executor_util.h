@@ -1,5 +1,5 @@
-/* What the process-pool tests share: a work function, a pool with the options a case needs, and the result of a
- * future with a finite wait (a hung pool is a failure, not a hang). */
+/* What the process-pool tests share: a work function, a pool with the options a case needs, and
+ * the result of a future with a finite wait (a hung pool is a failure, not a hang). */
 #ifndef CONC_TESTS_EXECUTOR_UTIL_H
 #define CONC_TESTS_EXECUTOR_UTIL_H
 
