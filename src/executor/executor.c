@@ -21,30 +21,73 @@
 #include "../internal/future.h"
 #include "executor.h"
 
+/* What each task's future carries after it: the result the future owns, the copied argument,
+ * the block of futures it shares (a map's, or NULL) and room for a small result, so a tiny task's
+ * answer needs no allocation of its own (conc__work_result_buf). */
 struct task_block {
     conc_bytes_t result;
     conc_bytes_t arg;
+    struct slab *slab;
+    unsigned char small[16];
     unsigned char data[];
 };
 
-/* The block lives in the future's own allocation (conc__future_new_with): only the result bytes
- * are freed here. */
-static void block_dtor(void *value, void *ctx) {
-    struct task_block *b = ctx;
-    if (value) free(b->result.data);
+/* A map's futures, SLAB_TASKS consecutive ones (and their small arguments) to one allocation: a
+ * map of many tiny tasks would otherwise spend more on malloc and free than on the tasks. The
+ * block goes when its last future does; a future the caller keeps holds at most SLAB_TASKS small
+ * arguments with it. */
+struct slab {
+    uint32_t refs;
+};
+#define SLAB_TASKS   64
+#define SLAB_ARG_MAX 256 /* a larger argument gets a future of its own */
+
+static size_t entry_size(size_t len) {
+    return sizeof(conc_future_t) + sizeof(struct task_block) + ((len + 7) & ~(size_t)7);
 }
 
-conc_future_t *conc__work_future(const void *arg, size_t len, conc_bytes_t *copy) {
-    struct task_block *b;
-    conc_future_t *f = conc__future_new_with(sizeof *b + len, (void **)&b);
-    if (!f) return NULL;
+static struct task_block *block_of(conc_future_t *f) {
+    return (struct task_block *)(f + 1);
+}
+
+static void free_data(struct task_block *b, void *data) {
+    if (data != b->small) free(data);
+}
+
+/* Only the result bytes are freed here: the block lives in the future's own memory. */
+static void block_dtor(void *value, void *ctx) {
+    struct task_block *b = ctx;
+    if (value) free_data(b, b->result.data);
+}
+
+static void slab_dispose(conc_future_t *f) {
+    struct slab *s = block_of(f)->slab;
+    if (conc__sub(&s->refs, 1) == 0) free(s);
+}
+
+/* Fill in the block after f, copy the argument, and take the backend's reference. */
+static conc_future_t *setup(conc_future_t *f, struct slab *s, const void *arg, size_t len,
+                            conc_bytes_t *copy) {
+    struct task_block *b = block_of(f);
     b->result = (conc_bytes_t){NULL, 0};
+    b->slab = s;
     if (len) memcpy(b->data, arg, len);
     b->arg = (conc_bytes_t){b->data, len};
     *copy = b->arg;
     conc__future_set_dtor(f, block_dtor, b);
     conc_future_retain(f); /* the backend's reference, dropped by conc_work_finish */
     return f;
+}
+
+conc_future_t *conc__work_future(const void *arg, size_t len, conc_bytes_t *copy) {
+    void *b;
+    conc_future_t *f = conc__future_new_with(entry_size(len) - sizeof *f, &b);
+    return f ? setup(f, NULL, arg, len, copy) : NULL;
+}
+
+void *conc__work_result_buf(conc_future_t *f, size_t len) {
+    struct task_block *b = block_of(f);
+    return len <= sizeof b->small ? b->small : malloc(len);
 }
 
 bool conc_work_start(conc_future_t *f) {
@@ -54,16 +97,16 @@ bool conc_work_start(conc_future_t *f) {
 void conc_work_finish(conc_future_t *f, int rc, void *data, size_t len) {
     struct task_block *b = f->dtor_ctx;
     if (rc == -ECANCELED) {
-        free(data);
+        free_data(b, data);
         /* a started future refuses cancel: it still ends with -ECANCELED */
         if (!conc_future_cancel(f)) conc_future_set_error(f, -ECANCELED);
     } else if (rc < 0) {
-        free(data);
+        free_data(b, data);
         conc_future_set_error(f, rc);
     } else {
         b->result = (conc_bytes_t){data, len};
         if (conc_future_set_result(f, &b->result) < 0) {
-            free(data);
+            free_data(b, data);
             b->result = (conc_bytes_t){NULL, 0};
         }
     }
@@ -102,17 +145,33 @@ static void drop(conc_future_t **fs, size_t n) {
     }
 }
 
+/* The futures of args[0..n-1]: small arguments in shared blocks of SLAB_TASKS, the rest alone. */
 static int make(const conc_bytes_t *args, size_t n, conc_future_t **fs, conc_bytes_t *copies) {
-    for (size_t i = 0; i < n; i++) {
-        if (!args[i].data && args[i].len) {
-            drop(fs, i);
-            return -EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (!args[i].data && args[i].len) return -EINVAL;
+    for (size_t i = 0; i < n;) {
+        size_t k = 0, bytes = sizeof(struct slab);
+        while (i + k < n && k < SLAB_TASKS && args[i + k].len <= SLAB_ARG_MAX)
+            bytes += entry_size(args[i + k++].len);
+        if (k > 1) {
+            struct slab *s = malloc(bytes);
+            if (!s) goto nomem;
+            s->refs = (uint32_t)k;
+            unsigned char *m = (unsigned char *)(s + 1);
+            for (size_t j = i; j < i + k; j++) {
+                conc_future_t *f = conc__future_init_in(m, slab_dispose);
+                fs[j] = setup(f, s, args[j].data, args[j].len, &copies[j]);
+                m += entry_size(args[j].len);
+            }
+            i += k;
+            continue;
         }
-        fs[i] = conc__work_future(args[i].data, args[i].len, &copies[i]);
-        if (!fs[i]) {
-            drop(fs, i);
-            return -ENOMEM;
-        }
+        if (!(fs[i] = conc__work_future(args[i].data, args[i].len, &copies[i]))) goto nomem;
+        i++;
+        continue;
+    nomem:
+        drop(fs, i);
+        return -ENOMEM;
     }
     return 0;
 }
@@ -163,9 +222,9 @@ int conc_executor_map(conc_executor_t *ex, conc_work_fn fn, const conc_bytes_t *
     if (r == 0) {
         /* A thread pool takes each argument as its own task: chunks would only delay results. */
         size_t step = !name || chunksize <= 1 ? (name ? 1 : n) : chunksize;
-        bool each = step == 1 && ex->submit_each;
+        bool each = name && ex->submit_chunks;
         if (each) {
-            r = ex->submit_each(ex->impl, name, copies, n, fs);
+            r = ex->submit_chunks(ex->impl, name, copies, n, step, fs);
             if (r < 0) drop(fs, n);
         }
         for (size_t i = 0; i < n && !each; i += step) {

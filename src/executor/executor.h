@@ -12,15 +12,20 @@ struct conc_executor {
     void *impl;
     uint32_t closed;   /* atomic: shutdown began */
     uint32_t entering; /* atomic: submits between their closed check and the backend */
-    /* Optional (the process pool): args[0..n-1] as n separate tasks in one call, as n submits of
-     * one would be - a map with chunksize 1 takes the pool's lock once, not once per task. */
-    int (*submit_each)(void *impl, const char *name, const conc_bytes_t *args, size_t n,
-                       conc_future_t *const *fs);
+    /* Optional (the process pool): args[0..n-1] as batches of `step` tasks (the last one
+     * shorter) in one call, as n/step submits would be - a map takes the pool's lock and wakes
+     * its workers once, not once per chunk. */
+    int (*submit_chunks)(void *impl, const char *name, const conc_bytes_t *args, size_t n,
+                         size_t step, conc_future_t *const *fs);
 };
 
 /* A fresh pending future owning a copy of arg (in *copy), with one extra reference for the
  * backend. NULL on ENOMEM. */
 CONC_HIDDEN conc_future_t *conc__work_future(const void *arg, size_t len, conc_bytes_t *copy);
+
+/* Where a backend copies a result of len bytes for conc_work_finish: room inside f's own block
+ * for a small one (no allocation, nothing to free), else malloc'd. NULL on ENOMEM. */
+CONC_HIDDEN void *conc__work_result_buf(conc_future_t *f, size_t len);
 
 /* Thread pool: run fn(arg) and complete f with its return value as the result (no bytes). */
 CONC_HIDDEN int conc__thread_pool_call(conc_executor_t *ex, void *(*fn)(void *), void *arg,

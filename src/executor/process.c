@@ -315,13 +315,13 @@ static int pp_submit(void *impl, conc_work_fn fn, const char *name, const conc_b
     return 0;
 }
 
-/* A map with chunksize 1: n single-task batches queued under one lock. */
-static int pp_submit_each(void *impl, const char *name, const conc_bytes_t *args, size_t n,
-                          conc_future_t *const *fs) {
+/* A map: its chunks, as batches, queued under one lock and dispatched together. */
+static int pp_submit_chunks(void *impl, const char *name, const conc_bytes_t *args, size_t n,
+                            size_t step, conc_future_t *const *fs) {
     struct ppool *p = impl;
     struct batch *first = NULL, *last = NULL;
-    for (size_t i = 0; i < n; i++) {
-        struct batch *b = batch_new(name, args + i, 1, fs + i);
+    for (size_t i = 0; i < n; i += step) {
+        struct batch *b = batch_new(name, args + i, n - i < step ? n - i : step, fs + i);
         if (!b) {
             for (struct batch *o = first, *next; o; o = next) {
                 next = o->next;
@@ -447,15 +447,16 @@ static int start_worker(struct ppool *p, unsigned idx) {
 static void on_answer(struct ppool *p, struct worker *w, int32_t rc, const unsigned char *m,
                       size_t len, struct donelist *d) {
     struct batch *b = w->cur;
+    conc_future_t *f = b->fs[b->answered++];
     void *data = NULL;
     if (len && rc >= 0) {
-        data = malloc(len);
+        data = conc__work_result_buf(f, len);
         if (data)
             memcpy(data, m, len);
         else
             rc = -ENOMEM;
     }
-    done_add(d, b->fs[b->answered++], rc, data, rc >= 0 ? len : 0);
+    done_add(d, f, rc, data, rc >= 0 ? len : 0);
     w->done++;
     if (b->answered == b->n) {
         double now = conc_monotonic();
@@ -900,7 +901,7 @@ int conc_process_pool_new(conc_executor_t **ex, unsigned workers, const conc_poo
         pp_free(p);
         return r;
     }
-    (*ex)->submit_each = pp_submit_each;
+    (*ex)->submit_chunks = pp_submit_chunks;
     return r;
 fail:
     pool_unref(p);

@@ -37,7 +37,10 @@ void conc_future_release(conc_future_t *f) {
         free(c);
     }
     if (f->dtor) f->dtor(conc__fkind(f) == CONC__F_RESULT ? f->value : NULL, f->dtor_ctx);
-    free(f);
+    if (f->dispose)
+        f->dispose(f);
+    else
+        free(f);
 }
 
 bool conc_future_done(conc_future_t *f) {

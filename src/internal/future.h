@@ -45,6 +45,9 @@ struct conc_future {
     /* Run when the last reference goes (executors: the result bytes the future owns). */
     void (*dtor)(void *value, void *ctx);
     void *dtor_ctx;
+    /* Frees the future's memory after dtor; NULL: free(). An executor's map makes its futures in
+     * shared blocks (conc__future_init_in) and frees a block when its last future goes. */
+    void (*dispose)(conc_future_t *f);
     /* An executor backend that helps its waiters (conc_work_set_waiter): set before the future is
      * shared, read under `lock` while pending. */
     const struct conc_work_waiter *waiter;
@@ -67,6 +70,13 @@ static inline void conc__future_set_dtor(conc_future_t *f, void (*dtor)(void *, 
 CONC_HIDDEN bool conc__future_set_running(conc_future_t *f);
 /* A future with `extra` bytes of its own after it (*p, aligned as the future), freed with it. */
 CONC_HIDDEN conc_future_t *conc__future_new_with(size_t extra, void **p);
+/* A fresh future in memory the caller provides (aligned as a pointer); dispose(f) is called
+ * instead of free() when its last reference goes. */
+static inline conc_future_t *conc__future_init_in(void *mem, void (*dispose)(conc_future_t *)) {
+    conc_future_t *f = mem;
+    *f = (conc_future_t){.refs = 1, .dispose = dispose};
+    return f;
+}
 
 static inline void conc__flock(uint32_t *l) {
     uint32_t c = 0;
