@@ -494,6 +494,10 @@ static bool ring_pending(const struct worker *w) {
  * the worker dead. Returns how many bytes of rbuf were consumed. */
 static size_t take_answers(struct ppool *p, struct worker *w, struct donelist *d) {
     size_t off = 0;
+    /* The worker's tail is read again only once what was seen is consumed, and the head is
+     * published once at the end: both are lines the other side writes. */
+    uint64_t tail = w->ring ? __atomic_load_n(&w->ring->tail, __ATOMIC_ACQUIRE) : 0,
+             head0 = w->rhead;
     while (!w->dead) {
         /* the Pipe's next RESULT, past bells and reports */
         bool have_frame = false;
@@ -526,7 +530,7 @@ static size_t take_answers(struct ppool *p, struct worker *w, struct donelist *d
         bool have_rec = false;
         struct conc__w_rec r = {0};
         if (w->ring) {
-            uint64_t tail = __atomic_load_n(&w->ring->tail, __ATOMIC_ACQUIRE);
+            if (tail == w->rhead) tail = __atomic_load_n(&w->ring->tail, __ATOMIC_ACQUIRE);
             uint64_t avail = tail - w->rhead;
             if (avail > CONC__RING_SIZE || avail % 8) {
                 w->dead = true;
@@ -558,7 +562,6 @@ static size_t take_answers(struct ppool *p, struct worker *w, struct donelist *d
             on_answer(p, w, r.rc, buf, r.len, d);
             if (buf != small) free(buf);
             w->rhead += CONC__REC_SPAN(r.len);
-            __atomic_store_n(&w->ring->head, w->rhead, __ATOMIC_RELEASE);
         } else if (have_frame && h.seq == w->done) {
             on_answer(p, w, h.rc, body, (size_t)h.len, d);
             off += 4 + flen;
@@ -568,6 +571,7 @@ static size_t take_answers(struct ppool *p, struct worker *w, struct donelist *d
             break;
         }
     }
+    if (w->ring && w->rhead != head0) __atomic_store_n(&w->ring->head, w->rhead, __ATOMIC_RELEASE);
     return off;
 }
 

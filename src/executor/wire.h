@@ -16,6 +16,12 @@
  * A manager that went to sleep with nothing in flight has no timer (a submit may hand a batch
  * straight to the worker meanwhile): it says so (`sleeping` 2) and the worker then also rings
  * before each further task while answers wait unannounced.
+ * No barrier per record: `tail` is published with a release store, and each side reads the
+ * other's word (tail, head) only when what it saw last is used up - they are lines the other side
+ * writes. A bell is a sequentially consistent exchange of `tail`, then a load of `sleeping`,
+ * against the manager's store of `sleeping`, then load of `tail`. The per-task look at
+ * `sleeping` needs no barrier: a manager sleeping without a timer stored 2 before the batch was
+ * sent (it had nothing in flight), so the worker that received the batch sees it.
  * All integers little-endian as this host (both ends are the same binary on the same machine). */
 #ifndef CONC_EXECUTOR_WIRE_H
 #define CONC_EXECUTOR_WIRE_H

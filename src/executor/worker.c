@@ -28,6 +28,7 @@ struct wk {
     struct conc__w_ring *ring; /* NULL: every answer goes on the Pipe */
     unsigned char *rdata;
     uint64_t tail, announced, seq;
+    uint64_t head; /* the pool's head as last read */
 };
 
 static int send_all(int fd, struct iovec *iov, int n) {
@@ -69,8 +70,9 @@ static int send_frame(struct wk *w, uint32_t kind, int32_t rc, uint64_t seq, con
 static int bell(struct wk *w) {
     if (!w->ring || w->announced == w->tail) return 0;
     w->announced = w->tail;
-    /* seq_cst, paired with the manager's store of `sleeping` then load of `tail`: one of the two
-     * sides sees the other (and the manager's timer bounds any miss anyway) */
+    /* seq_cst read-modify-write of `tail`, then a seq_cst load of `sleeping`, paired with the
+     * manager's store of `sleeping` then load of `tail`: one of the two sides sees the other */
+    __atomic_exchange_n(&w->ring->tail, w->tail, __ATOMIC_SEQ_CST);
     if (!__atomic_load_n(&w->ring->sleeping, __ATOMIC_SEQ_CST)) return 0;
     if (!__atomic_exchange_n(&w->ring->sleeping, 0, __ATOMIC_SEQ_CST)) return 0;
     return send_frame(w, CONC__W_BELL, 0, 0, NULL, 0);
@@ -87,14 +89,18 @@ static void ring_copy(struct wk *w, uint64_t pos, const void *src, size_t n) {
 static int answer(struct wk *w, int32_t rc, const void *data, size_t len) {
     uint64_t seq = w->seq++;
     if (w->ring && len <= CONC__RING_MAX) {
-        uint64_t head = __atomic_load_n(&w->ring->head, __ATOMIC_ACQUIRE);
+        /* the pool's head is read only when the ring looks full: it is a line the pool writes */
         size_t span = CONC__REC_SPAN(len);
-        if (CONC__RING_SIZE - (size_t)(w->tail - head) >= span) {
+        if (CONC__RING_SIZE - (size_t)(w->tail - w->head) < span)
+            w->head = __atomic_load_n(&w->ring->head, __ATOMIC_ACQUIRE);
+        if (CONC__RING_SIZE - (size_t)(w->tail - w->head) >= span) {
             struct conc__w_rec r = {seq, rc, (uint32_t)len};
             ring_copy(w, w->tail, &r, sizeof r);
             if (len) ring_copy(w, w->tail + sizeof r, data, len);
             w->tail += span;
-            __atomic_store_n(&w->ring->tail, w->tail, __ATOMIC_SEQ_CST);
+            /* a release store, no barrier per task: bell() orders it before its look at
+             * `sleeping` */
+            __atomic_store_n(&w->ring->tail, w->tail, __ATOMIC_RELEASE);
             return 0;
         }
     }
@@ -113,6 +119,7 @@ static void take_ring(struct wk *w, int fd) {
     w->ring = m;
     w->rdata = (unsigned char *)m + CONC__RING_HDR;
     w->tail = w->announced = __atomic_load_n(&w->ring->tail, __ATOMIC_ACQUIRE);
+    w->head = __atomic_load_n(&w->ring->head, __ATOMIC_ACQUIRE);
 }
 
 /* Read more from the Pipe (blocking); a file descriptor that comes along is the ring's. */

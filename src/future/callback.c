@@ -9,13 +9,31 @@
 #include <stdlib.h>
 #include "../internal/future.h"
 
+/* A completer that won (BUSY) is a few stores from publishing: wait for it, without -EINTR. */
+static void await_outcome(conc_future_t *f) {
+    uint32_t s;
+    while (((s = conc__load(&f->state)) & CONC__F_KIND) == CONC__F_PENDING) {
+        if (!(s & CONC__F_WAITERS) && !conc__cas(&f->state, &s, s | CONC__F_WAITERS)) continue;
+        conc__wait_nointr(&f->state, s | CONC__F_WAITERS, INFINITY, false);
+    }
+}
+
+/* Under the lock: mark f as having callbacks, unless it is done or being completed (false). */
+static bool mark_callbacks(conc_future_t *f) {
+    uint32_t s = conc__load(&f->state);
+    for (;;) {
+        if ((s & CONC__F_KIND) != CONC__F_PENDING || (s & CONC__F_BUSY)) return false;
+        if ((s & CONC__F_CBS) || conc__cas(&f->state, &s, s | CONC__F_CBS)) return true;
+    }
+}
+
 int conc_future_add_done_callback(conc_future_t *f, void (*cb)(conc_future_t *, void *),
                                   void *arg) {
     if (!f || !cb) return -EINVAL;
     struct conc__fcb *node = NULL;
     for (;;) {
         conc__flock(&f->lock);
-        if ((conc__load_rlx(&f->state) & CONC__F_KIND) != CONC__F_PENDING) break;
+        if (!mark_callbacks(f)) break;
         if (!f->first.fn && !f->head) {
             f->first.fn = cb;
             f->first.arg = arg;
@@ -43,6 +61,7 @@ int conc_future_add_done_callback(conc_future_t *f, void (*cb)(conc_future_t *, 
     }
     conc__funlock(&f->lock);
     free(node);
+    await_outcome(f);
     cb(f, arg);
     return 0;
 }

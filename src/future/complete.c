@@ -11,22 +11,54 @@
 #include <stdlib.h>
 #include "../internal/future.h"
 
-static int complete(conc_future_t *f, uint32_t kind, void *value, int err) {
-    if (!f) return -EINVAL;
-    conc__flock(&f->lock);
-    uint32_t now = conc__load_rlx(&f->state);
-    if ((now & CONC__F_KIND) != CONC__F_PENDING ||
-        (kind == CONC__F_CANCELLED && (now & CONC__F_RUNNING))) {
-        conc__funlock(&f->lock);
-        return -EINVAL;
+/* Win the right to complete f with kind: set BUSY on a pending state. -EINVAL if it is done or
+ * being completed, or if a cancel meets a running future; 1 if callbacks are registered and the
+ * caller does not hold the lock (it must take it and try again). */
+static int claim(conc_future_t *f, uint32_t kind, bool locked) {
+    uint32_t s = conc__load(&f->state);
+    for (;;) {
+        if ((s & CONC__F_KIND) != CONC__F_PENDING || (s & CONC__F_BUSY) ||
+            (kind == CONC__F_CANCELLED && (s & CONC__F_RUNNING)))
+            return -EINVAL;
+        if ((s & CONC__F_CBS) && !locked) return 1;
+        if (__atomic_compare_exchange_n(&f->state, &s, s | CONC__F_BUSY, false, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED))
+            return 0;
     }
+}
+
+/* Publish the outcome (BUSY held): an exchange, not a store, since a waiter may set WAITERS. */
+static void publish(conc_future_t *f, uint32_t kind, void *value, int err) {
     f->value = value;
     f->err = err;
-    /* an exchange, not a store: a waiter may have set CONC__F_WAITERS without the lock */
     uint32_t old = __atomic_exchange_n(&f->state, kind, __ATOMIC_ACQ_REL);
+    if (old & CONC__F_WAITERS) conc__futex_wake(&f->state, INT_MAX, false);
+}
+
+static int complete(conc_future_t *f, uint32_t kind, void *value, int err) {
+    if (!f) return -EINVAL;
+    if (!f->waiter) {
+        int r = claim(f, kind, false);
+        if (r < 0) return r;
+        if (r == 0) {
+            publish(f, kind, value, err);
+            return 0;
+        }
+    }
+    conc__flock(&f->lock);
+    int r = claim(f, kind, true);
+    if (r < 0) {
+        conc__funlock(&f->lock);
+        return r;
+    }
     struct conc__fcb first = f->first, *list = f->head;
     f->first.fn = NULL;
     f->head = f->tail = NULL;
+    /* the lock is released after the outcome is visible: a registrar that takes it next sees the
+     * future done and runs its callback itself */
+    f->value = value;
+    f->err = err;
+    uint32_t old = __atomic_exchange_n(&f->state, kind, __ATOMIC_ACQ_REL);
     conc__funlock(&f->lock);
 
     if (old & CONC__F_WAITERS) conc__futex_wake(&f->state, INT_MAX, false);
@@ -52,12 +84,15 @@ int conc_future_set_error(conc_future_t *f, int err) {
     return complete(f, CONC__F_ERROR, NULL, err);
 }
 
+/* false if f is done or being completed (a cancel won). */
 bool conc__future_set_running(conc_future_t *f) {
-    conc__flock(&f->lock);
-    bool ok = (conc__load_rlx(&f->state) & CONC__F_KIND) == CONC__F_PENDING;
-    if (ok) __atomic_fetch_or(&f->state, CONC__F_RUNNING, __ATOMIC_ACQ_REL);
-    conc__funlock(&f->lock);
-    return ok;
+    uint32_t s = conc__load(&f->state);
+    for (;;) {
+        if ((s & CONC__F_KIND) != CONC__F_PENDING || (s & CONC__F_BUSY)) return false;
+        if (__atomic_compare_exchange_n(&f->state, &s, s | CONC__F_RUNNING, false, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE))
+            return true;
+    }
 }
 
 /* A future an executor is running cannot be cancelled (concurrent.futures.Future.cancel). */

@@ -2,12 +2,19 @@
  *
  * One word, `state`, says everything a reader needs without a lock: the outcome (pending, result,
  * error, cancelled) and a bit telling the completer that a plain thread sleeps on the word. The
- * outcome is written once, under `lock`, together with value/err, and published by the release
- * exchange of `state`; readers (done, result, wait) only load `state` with acquire.
+ * outcome is written once, together with value/err, and published by the release exchange of
+ * `state`; readers (done, result, wait) only load `state` with acquire.
  *
- * `lock` is a three-state futex word (0 free, 1 held, 2 held with sleepers, as in Drepper's
- * "Futexes are tricky") guarding the completion and the callback list. Critical sections are a few
- * stores, so it almost never sleeps; callbacks always run with it released. */
+ * Who completes is decided by one compare-and-swap setting BUSY on a pending state; the same word
+ * carries RUNNING (set by a compare-and-swap too), so a cancel and an executor starting the work
+ * cannot both win. A future without callbacks (an executor's map: millions of them) is completed
+ * with that CAS and the exchange alone. `lock` is a three-state futex word (0 free, 1 held, 2 held
+ * with sleepers, as in Drepper's "Futexes are tricky") guarding the callback list and the waiter
+ * hook: a future that has callbacks (CBS) or a hook is completed under it. Registering a callback
+ * sets CBS by a CAS that fails once BUSY is set, so a completer either sees CBS and takes the list
+ * under the lock, or the registrar sees the completion coming and runs the callback itself.
+ * Critical sections are a few stores, so it almost never sleeps; callbacks always run with it
+ * released. */
 #ifndef CONC_INTERNAL_FUTURE_H
 #define CONC_INTERNAL_FUTURE_H
 
@@ -23,6 +30,8 @@ enum {
     CONC__F_KIND = 3,    /* mask of the outcome bits */
     CONC__F_WAITERS = 4, /* a thread sleeps in conc_future_wait: the completer must wake it */
     CONC__F_RUNNING = 8, /* an executor started its work: cancel fails (concurrent.futures) */
+    CONC__F_CBS = 16,    /* callbacks were registered: a completer must take `lock` for the list */
+    CONC__F_BUSY = 32,   /* a completer won and is writing the outcome: nobody else may */
 };
 
 struct conc__fcb {
