@@ -227,6 +227,14 @@ static bool room_for(const struct worker *w, const struct batch *b) {
     return w->inflight < DEPTH_FAST && w->fast_name == b->name;
 }
 
+/* Is it worth a write to worker w now? A streaming worker is topped up once half of what it
+ * holds is done, not after each batch: one write (and one read on its side) per DEPTH_FAST / 2
+ * batches rather than one per batch. */
+static bool worth_a_write(const struct worker *w, const struct batch *b) {
+    if (w->inflight < DEPTH) return true;
+    return w->inflight <= DEPTH_FAST / 2 && w->fast_name == b->name;
+}
+
 static void dispatch_locked(struct ppool *p, struct donelist *d) {
     unsigned char *buf = NULL;
     size_t cap = 0;
@@ -234,7 +242,7 @@ static void dispatch_locked(struct ppool *p, struct donelist *d) {
         struct worker *w = NULL;
         for (unsigned i = 0; i < p->n; i++) {
             struct worker *c = &p->w[i];
-            if (!c->alive || c->retiring || c->stopping || !room_for(c, p->head)) continue;
+            if (!c->alive || c->retiring || c->stopping || !worth_a_write(c, p->head)) continue;
             if (p->max_tasks && c->sent >= p->max_tasks) continue;
             if (!w || c->inflight < w->inflight) w = c;
         }
