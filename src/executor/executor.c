@@ -75,7 +75,7 @@ static conc_future_t *setup(conc_future_t *f, struct slab *s, const void *arg, s
     b->arg = (conc_bytes_t){b->data, len};
     *copy = b->arg;
     conc__future_set_dtor(f, block_dtor, b);
-    conc_future_retain(f); /* the backend's reference, dropped by conc_work_finish */
+    f->refs = 2; /* the caller's and the backend's (dropped by conc_work_finish): not shared yet */
     return f;
 }
 
