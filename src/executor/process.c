@@ -36,7 +36,9 @@
 #include <unistd.h>
 #include "conc/conn.h"
 #include "conc/thread.h"
+#include "conc/time.h"
 #include "../internal/conn.h"
+#include "../internal/sync.h"
 #include "executor.h"
 #include "wire.h"
 
@@ -299,10 +301,13 @@ static void dispatch_locked(struct ppool *p, struct donelist *d) {
     free(buf);
 }
 
+static void set_helper(struct ppool *p, conc_future_t *const *fs, size_t n);
+
 static int pp_submit(void *impl, conc_work_fn fn, const char *name, const conc_bytes_t *args,
                      size_t n, conc_future_t *const *fs) {
     (void)fn;
     struct ppool *p = impl;
+    set_helper(p, fs, n);
     struct batch *b = batch_new(name, args, n, fs);
     if (!b) return -ENOMEM;
     struct donelist d = {0};
@@ -327,6 +332,7 @@ static int pp_submit(void *impl, conc_work_fn fn, const char *name, const conc_b
 static int pp_submit_chunks(void *impl, const char *name, const conc_bytes_t *args, size_t n,
                             size_t step, conc_future_t *const *fs) {
     struct ppool *p = impl;
+    set_helper(p, fs, n);
     struct batch *first = NULL, *last = NULL;
     for (size_t i = 0; i < n; i += step) {
         struct batch *b = batch_new(name, args + i, n - i < step ? n - i : step, fs + i);
@@ -499,8 +505,9 @@ static bool ring_pending(const struct worker *w) {
 /* Consume what worker w has published (lock held): the frames read ahead in rbuf and the
  * records of its ring, merged by sequence number (wire.h). Anything that does not add up - the
  * worker's memory is not trusted, a crashing work function may have scribbled on the ring - marks
- * the worker dead. Returns how many bytes of rbuf were consumed. */
-static size_t take_answers(struct ppool *p, struct worker *w, struct donelist *d) {
+ * the worker dead. Returns how many bytes of rbuf were consumed. A waiting submitter (rings_only)
+ * leaves rbuf alone: the manager reads into it without the lock. */
+static size_t take_answers(struct ppool *p, struct worker *w, struct donelist *d, bool rings_only) {
     size_t off = 0;
     /* The worker's tail is read again only once what was seen is consumed, and the head is
      * published once at the end: both are lines the other side writes. */
@@ -512,7 +519,7 @@ static size_t take_answers(struct ppool *p, struct worker *w, struct donelist *d
         struct conc__w_result h = {0};
         const unsigned char *body = NULL;
         size_t flen = 0;
-        while (w->rlen - off >= 4) {
+        while (!rings_only && w->rlen - off >= 4) {
             const unsigned char *q = w->rbuf + off;
             uint32_t n = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
             if (n > 0x7fffffffu || n < sizeof h) {
@@ -606,7 +613,7 @@ static void drain(struct ppool *p, unsigned idx, struct donelist *d) {
             (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) || (r > 0 && (size_t)r < room);
         pthread_mutex_lock(&p->mu);
         if (r > 0) w->rlen += (size_t)r;
-        size_t off = take_answers(p, w, d);
+        size_t off = take_answers(p, w, d, false);
         memmove(w->rbuf, w->rbuf + off, w->rlen - off);
         w->rlen -= off;
         if (!again && r <= 0) w->dead = true;
@@ -735,7 +742,7 @@ static void *manager(void *arg) {
             struct worker *w = &p->w[i];
             if (w->alive && !w->dead && ring_pending(w)) {
                 found = true;
-                size_t off = take_answers(p, w, &d);
+                size_t off = take_answers(p, w, &d, false);
                 if (off) memmove(w->rbuf, w->rbuf + off, w->rlen - off);
                 w->rlen -= off;
             }
@@ -801,6 +808,65 @@ static void *manager(void *arg) {
     }
     pool_unref(p);
     return NULL;
+}
+
+/* ---- a waiting submitter helps ----
+ * A thread waiting on one of the pool's futures takes the answers from the rings itself, while
+ * they keep coming: no hop through the manager (a futex wake-up per round of answers, and every
+ * future's cache lines crossing to the manager's CPU and back). It tops the workers up as the
+ * manager would. It never reads the Pipes (the manager reads them without the lock) and gives up
+ * after HELP_IDLE without an answer: then it sleeps as usual and the manager completes the
+ * future. */
+#define HELP_IDLE 50e-6
+
+static void help_enter(void *ctx) {
+    struct ppool *p = ctx;
+    conc__add(&p->refs, 1);
+}
+
+static void help_watch(void *ctx, conc_future_t *f) {
+    (void)f;
+    pool_unref(ctx);
+}
+
+static int help_wait(void *ctx, conc_future_t *f, double deadline) {
+    struct ppool *p = ctx;
+    double give_up = 0;
+    unsigned empty = 0;
+    while (!conc_future_done(f)) {
+        bool got = false;
+        if (pthread_mutex_trylock(&p->mu) == 0) {
+            struct donelist d = {0};
+            for (unsigned i = 0; i < p->n; i++) {
+                struct worker *w = &p->w[i];
+                if (w->alive && !w->dead && ring_pending(w)) {
+                    take_answers(p, w, &d, true);
+                    got = true;
+                }
+            }
+            if (got) dispatch_locked(p, &d);
+            pthread_mutex_unlock(&p->mu);
+            done_flush(&d);
+        }
+        if (got) {
+            empty = 0;
+            continue;
+        }
+        if (empty++ % 64 == 0) {
+            double now = conc_monotonic();
+            if (empty == 1) give_up = now + HELP_IDLE < deadline ? now + HELP_IDLE : deadline;
+            if (now >= give_up) break;
+        }
+        conc__cpu_relax();
+    }
+    pool_unref(p);
+    return conc_future_done(f) ? 0 : -EAGAIN;
+}
+
+static const conc_work_waiter_t helper = {help_enter, help_wait, help_watch};
+
+static void set_helper(struct ppool *p, conc_future_t *const *fs, size_t n) {
+    for (size_t i = 0; i < n; i++) conc_work_set_waiter(fs[i], &helper, p);
 }
 
 static int pp_shutdown(void *impl, bool wait, bool cancel_futures) {

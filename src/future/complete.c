@@ -11,16 +11,16 @@
 #include <stdlib.h>
 #include "../internal/future.h"
 
-/* Win the right to complete f with kind: set BUSY on a pending state. -EINVAL if it is done or
- * being completed, or if a cancel meets a running future; 1 if callbacks are registered and the
- * caller does not hold the lock (it must take it and try again). */
-static int claim(conc_future_t *f, uint32_t kind, bool locked) {
+/* Without the lock, win the right to complete f with kind: set BUSY on a pending state. -EINVAL
+ * if it is done or being completed, or if a cancel meets a running future; 1 if callbacks are
+ * registered (the caller must complete under the lock). */
+static int claim(conc_future_t *f, uint32_t kind) {
     uint32_t s = conc__load(&f->state);
     for (;;) {
         if ((s & CONC__F_KIND) != CONC__F_PENDING || (s & CONC__F_BUSY) ||
             (kind == CONC__F_CANCELLED && (s & CONC__F_RUNNING)))
             return -EINVAL;
-        if ((s & CONC__F_CBS) && !locked) return 1;
+        if (s & CONC__F_CBS) return 1;
         if (__atomic_compare_exchange_n(&f->state, &s, s | CONC__F_BUSY, false, __ATOMIC_ACQUIRE,
                                         __ATOMIC_RELAXED))
             return 0;
@@ -38,27 +38,36 @@ static void publish(conc_future_t *f, uint32_t kind, void *value, int err) {
 static int complete(conc_future_t *f, uint32_t kind, void *value, int err) {
     if (!f) return -EINVAL;
     if (!f->waiter) {
-        int r = claim(f, kind, false);
+        int r = claim(f, kind);
         if (r < 0) return r;
         if (r == 0) {
             publish(f, kind, value, err);
             return 0;
         }
     }
+    /* Under the lock every other completer is excluded (they all take it, for a future with a
+     * hook or callbacks), so value and err may be written before the one CAS that publishes. */
     conc__flock(&f->lock);
-    int r = claim(f, kind, true);
-    if (r < 0) {
-        conc__funlock(&f->lock);
-        return r;
+    uint32_t old = conc__load(&f->state);
+    for (bool written = false;; written = true) {
+        if ((old & CONC__F_KIND) != CONC__F_PENDING || (old & CONC__F_BUSY) ||
+            (kind == CONC__F_CANCELLED && (old & CONC__F_RUNNING))) {
+            conc__funlock(&f->lock);
+            return -EINVAL; /* a done future's outcome is untouched; a pending one's unread */
+        }
+        if (!written) {
+            f->value = value;
+            f->err = err;
+        }
+        if (__atomic_compare_exchange_n(&f->state, &old, kind, false, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_RELAXED))
+            break;
     }
     struct conc__fcb first = f->first, *list = f->head;
     f->first.fn = NULL;
     f->head = f->tail = NULL;
     /* the lock is released after the outcome is visible: a registrar that takes it next sees the
      * future done and runs its callback itself */
-    f->value = value;
-    f->err = err;
-    uint32_t old = __atomic_exchange_n(&f->state, kind, __ATOMIC_ACQ_REL);
     conc__funlock(&f->lock);
 
     if (old & CONC__F_WAITERS) conc__futex_wake(&f->state, INT_MAX, false);
