@@ -37,7 +37,7 @@ struct task_block {
  * block goes when its last future does; a future the caller keeps holds at most SLAB_TASKS small
  * arguments with it. */
 struct slab {
-    uint32_t refs;
+    _Alignas(16) uint32_t refs; /* the futures after it are aligned as malloc's would be */
 };
 #define SLAB_TASKS   64
 #define SLAB_ARG_MAX 256 /* a larger argument gets a future of its own */
