@@ -7,7 +7,8 @@
  * straight to an idle worker (no queue thread on the way out); a manager thread watches every
  * worker's Pipe and sentinel in one epoll set (and the rings, on a short timer while work is in
  * flight), completes futures, sends a worker its next queued batches - several in one write when
- * it streams tiny tasks - and replaces workers.
+ * it streams tiny tasks - and replaces workers. A thread waiting on one of the pool's futures takes
+ * the ring answers itself while they keep coming (see "a waiting submitter helps").
  *
  * A worker that dies (SIGKILL, a crashing work function, anything) is seen through its sentinel
  * or the end of its Pipe. Everything it published is then read (the Pipe to its end, the ring to
