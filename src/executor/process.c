@@ -106,6 +106,7 @@ struct ppool {
     int epfd, efd;
     conc_thread_t *manager;
     uint32_t refs;
+    uint32_t helpers; /* atomic: waiting threads taking ring answers themselves (help_wait) */
 };
 
 static void pool_unref(struct ppool *p) {
@@ -705,8 +706,10 @@ static void *manager(void *arg) {
         for (unsigned i = 0; i < p->n; i++)
             if (p->w[i].alive && p->w[i].ring)
                 __atomic_store_n(&p->w[i].ring->sleeping, timeout < 0 ? 2 : 1, __ATOMIC_SEQ_CST);
+        /* (a waiting thread that helps takes the rings' answers: no need to hurry for them) */
+        bool helped = conc__load(&p->helpers) != 0;
         for (unsigned i = 0; i < p->n; i++)
-            if (p->w[i].alive && ring_pending(&p->w[i])) timeout = 0;
+            if (p->w[i].alive && !helped && ring_pending(&p->w[i])) timeout = 0;
         pthread_mutex_unlock(&p->mu);
         int n = epoll_wait(p->epfd, evs, 32, timeout);
         bool found = false;
@@ -737,11 +740,13 @@ static void *manager(void *arg) {
                 pthread_mutex_unlock(&p->mu);
             }
         }
-        /* answers published in rings without a bell */
+        /* answers published in rings without a bell, unless a waiting thread takes them: the
+         * two would only fight over the futures' cache lines */
         pthread_mutex_lock(&p->mu);
+        helped = conc__load(&p->helpers) != 0;
         for (unsigned i = 0; i < p->n; i++) {
             struct worker *w = &p->w[i];
-            if (w->alive && !w->dead && ring_pending(w)) {
+            if (w->alive && !w->dead && !helped && ring_pending(w)) {
                 found = true;
                 size_t off = take_answers(p, w, &d, false);
                 if (off) memmove(w->rbuf, w->rbuf + off, w->rlen - off);
@@ -834,6 +839,7 @@ static int help_wait(void *ctx, conc_future_t *f, double deadline) {
     struct ppool *p = ctx;
     double give_up = 0;
     unsigned empty = 0;
+    conc__add(&p->helpers, 1);
     while (!conc_future_done(f)) {
         bool got = false;
         if (pthread_mutex_trylock(&p->mu) == 0) {
@@ -860,6 +866,7 @@ static int help_wait(void *ctx, conc_future_t *f, double deadline) {
         }
         conc__cpu_relax();
     }
+    conc__sub(&p->helpers, 1);
     pool_unref(p);
     return conc_future_done(f) ? 0 : -EAGAIN;
 }
