@@ -27,18 +27,15 @@
 struct task_block {
     conc_bytes_t result;
     conc_bytes_t arg;
-    struct slab *slab;
+    struct conc__slab *slab;
     unsigned char small[16];
     unsigned char data[];
 };
 
-/* A map's futures, SLAB_TASKS consecutive ones (and their small arguments) to one allocation: a
- * map of many tiny tasks would otherwise spend more on malloc and free than on the tasks. The
+/* A map's futures, SLAB_TASKS consecutive ones (and their small arguments) to one block (slab.c):
+ * a map of many tiny tasks would otherwise spend more on malloc and free than on the tasks. The
  * block goes when its last future does; a future the caller keeps holds at most SLAB_TASKS small
  * arguments with it. */
-struct slab {
-    _Alignas(16) uint32_t refs; /* the futures after it are aligned as malloc's would be */
-};
 #define SLAB_TASKS   64
 #define SLAB_ARG_MAX 256 /* a larger argument gets a future of its own */
 
@@ -61,12 +58,11 @@ static void block_dtor(void *value, void *ctx) {
 }
 
 static void slab_dispose(conc_future_t *f) {
-    struct slab *s = block_of(f)->slab;
-    if (conc__sub(&s->refs, 1) == 0) free(s);
+    conc__slab_unref(block_of(f)->slab);
 }
 
 /* Fill in the block after f, copy the argument, and take the backend's reference. */
-static conc_future_t *setup(conc_future_t *f, struct slab *s, const void *arg, size_t len,
+static conc_future_t *setup(conc_future_t *f, struct conc__slab *s, const void *arg, size_t len,
                             conc_bytes_t *copy) {
     struct task_block *b = block_of(f);
     b->result = (conc_bytes_t){NULL, 0};
@@ -150,13 +146,12 @@ static int make(const conc_bytes_t *args, size_t n, conc_future_t **fs, conc_byt
     for (size_t i = 0; i < n; i++)
         if (!args[i].data && args[i].len) return -EINVAL;
     for (size_t i = 0; i < n;) {
-        size_t k = 0, bytes = sizeof(struct slab);
+        size_t k = 0, bytes = sizeof(struct conc__slab);
         while (i + k < n && k < SLAB_TASKS && args[i + k].len <= SLAB_ARG_MAX)
             bytes += entry_size(args[i + k++].len);
         if (k > 1) {
-            struct slab *s = malloc(bytes);
+            struct conc__slab *s = conc__slab_new(bytes, (uint32_t)k);
             if (!s) goto nomem;
-            s->refs = (uint32_t)k;
             unsigned char *m = (unsigned char *)(s + 1);
             for (size_t j = i; j < i + k; j++) {
                 conc_future_t *f = conc__future_init_in(m, slab_dispose);

@@ -23,6 +23,14 @@ struct conc_executor {
  * backend. NULL on ENOMEM. */
 CONC_HIDDEN conc_future_t *conc__work_future(const void *arg, size_t len, conc_bytes_t *copy);
 
+/* A map's block of futures (slab.c): the futures follow the header, each freed by an unref. */
+struct conc__slab {
+    _Alignas(16) uint32_t refs; /* the futures after it are aligned as malloc's would be */
+    uint32_t cacheable;
+};
+CONC_HIDDEN struct conc__slab *conc__slab_new(size_t bytes, uint32_t refs); /* NULL: ENOMEM */
+CONC_HIDDEN void conc__slab_unref(struct conc__slab *s);
+
 /* Where a backend copies a result of len bytes for conc_work_finish: room inside f's own block
  * for a small one (no allocation, nothing to free), else malloc'd. NULL on ENOMEM. */
 CONC_HIDDEN void *conc__work_result_buf(conc_future_t *f, size_t len);
