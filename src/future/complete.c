@@ -37,16 +37,14 @@ static void publish(conc_future_t *f, uint32_t kind, void *value, int err) {
 
 static int complete(conc_future_t *f, uint32_t kind, void *value, int err) {
     if (!f) return -EINVAL;
-    if (!f->waiter) {
-        int r = claim(f, kind);
-        if (r < 0) return r;
-        if (r == 0) {
-            publish(f, kind, value, err);
-            return 0;
-        }
+    int r = claim(f, kind);
+    if (r < 0) return r;
+    if (r == 0) {
+        publish(f, kind, value, err);
+        return 0;
     }
-    /* Under the lock every other completer is excluded (they all take it, for a future with a
-     * hook or callbacks), so value and err may be written before the one CAS that publishes. */
+    /* Under the lock every other completer is excluded (they all take it once CBS is set), so
+     * value and err may be written before the one CAS that publishes. */
     conc__flock(&f->lock);
     uint32_t old = conc__load(&f->state);
     for (bool written = false;; written = true) {

@@ -10,9 +10,10 @@
  * cannot both win. A future without callbacks (an executor's map: millions of them) is completed
  * with that CAS and the exchange alone. `lock` is a three-state futex word (0 free, 1 held, 2 held
  * with sleepers, as in Drepper's "Futexes are tricky") guarding the callback list and the waiter
- * hook: a future that has callbacks (CBS) or a hook is completed under it. Registering a callback
- * sets CBS by a CAS that fails once BUSY is set, so a completer either sees CBS and takes the list
- * under the lock, or the registrar sees the completion coming and runs the callback itself.
+ * hook: a future with callbacks, or whose hook was entered, has CBS set and is completed under it.
+ * Registering a callback (or entering the hook) sets CBS by a CAS that fails once BUSY is set, so
+ * a completer either sees CBS and takes the list under the lock, or the registrar sees the
+ * completion coming and runs the callback itself (or does not enter the hook).
  * Critical sections are a few stores, so it almost never sleeps; callbacks always run with it
  * released. */
 #ifndef CONC_INTERNAL_FUTURE_H
@@ -30,7 +31,7 @@ enum {
     CONC__F_KIND = 3,    /* mask of the outcome bits */
     CONC__F_WAITERS = 4, /* a thread sleeps in conc_future_wait: the completer must wake it */
     CONC__F_RUNNING = 8, /* an executor started its work: cancel fails (concurrent.futures) */
-    CONC__F_CBS = 16,    /* callbacks were registered: a completer must take `lock` for the list */
+    CONC__F_CBS = 16,    /* callbacks or a waiter hook in use: a completer must take `lock` */
     CONC__F_BUSY = 32,   /* a completer won and is writing the outcome: nobody else may */
 };
 
