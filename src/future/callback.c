@@ -18,22 +18,13 @@ static void await_outcome(conc_future_t *f) {
     }
 }
 
-/* Under the lock: mark f as having callbacks, unless it is done or being completed (false). */
-static bool mark_callbacks(conc_future_t *f) {
-    uint32_t s = conc__load(&f->state);
-    for (;;) {
-        if ((s & CONC__F_KIND) != CONC__F_PENDING || (s & CONC__F_BUSY)) return false;
-        if ((s & CONC__F_CBS) || conc__cas(&f->state, &s, s | CONC__F_CBS)) return true;
-    }
-}
-
 int conc_future_add_done_callback(conc_future_t *f, void (*cb)(conc_future_t *, void *),
                                   void *arg) {
     if (!f || !cb) return -EINVAL;
     struct conc__fcb *node = NULL;
     for (;;) {
         conc__flock(&f->lock);
-        if (!mark_callbacks(f)) break;
+        if (!conc__future_mark_locked(f)) break;
         if (!f->first.fn && !f->head) {
             f->first.fn = cb;
             f->first.arg = arg;

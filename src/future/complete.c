@@ -12,8 +12,8 @@
 #include "../internal/future.h"
 
 /* Without the lock, win the right to complete f with kind: set BUSY on a pending state. -EINVAL
- * if it is done or being completed, or if a cancel meets a running future; 1 if callbacks are
- * registered (the caller must complete under the lock). */
+ * if it is done or being completed, or if a cancel meets a running future; 1 if CBS is set (the
+ * caller must complete under the lock). */
 static int claim(conc_future_t *f, uint32_t kind) {
     uint32_t s = conc__load(&f->state);
     for (;;) {

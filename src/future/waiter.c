@@ -17,21 +17,11 @@ void conc_work_set_waiter(conc_future_t *f, const conc_work_waiter_t *w, void *c
     f->waiter_ctx = ctx;
 }
 
-/* Under the lock: mark f so that its completer takes the lock too, unless it is done or a
- * completer already won without it (false). */
-static bool mark_locked(conc_future_t *f) {
-    uint32_t s = conc__load(&f->state);
-    for (;;) {
-        if ((s & CONC__F_KIND) != CONC__F_PENDING || (s & CONC__F_BUSY)) return false;
-        if ((s & CONC__F_CBS) || conc__cas(&f->state, &s, s | CONC__F_CBS)) return true;
-    }
-}
-
 int conc__future_help(conc_future_t *f, double deadline, bool watch) {
     conc__flock(&f->lock);
     const conc_work_waiter_t *w = NULL;
     void *ctx = f->waiter_ctx;
-    if (mark_locked(f)) w = f->waiter;
+    if (conc__future_mark_locked(f)) w = f->waiter;
     if (w) w->enter(ctx);
     conc__funlock(&f->lock);
     if (!w) return conc_future_done(f) ? 0 : -EAGAIN;

@@ -104,6 +104,17 @@ static inline void conc__funlock(uint32_t *l) {
     if (__atomic_exchange_n(l, 0, __ATOMIC_RELEASE) == 2) conc__futex_wake(l, 1, false);
 }
 
+/* Under `lock`: set CBS, so that f's completer takes the lock too (to run its callbacks, or after
+ * a waiter hook was entered), unless f is done or a completer already won without the lock
+ * (false). */
+static inline bool conc__future_mark_locked(conc_future_t *f) {
+    uint32_t s = conc__load(&f->state);
+    for (;;) {
+        if ((s & CONC__F_KIND) != CONC__F_PENDING || (s & CONC__F_BUSY)) return false;
+        if ((s & CONC__F_CBS) || conc__cas(&f->state, &s, s | CONC__F_CBS)) return true;
+    }
+}
+
 static inline uint32_t conc__fkind(conc_future_t *f) {
     return conc__load(&f->state) & CONC__F_KIND;
 }
