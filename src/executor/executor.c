@@ -69,7 +69,7 @@ static conc_future_t *setup(conc_future_t *f, struct conc__slab *s, const void *
     b->slab = s;
     if (len) memcpy(b->data, arg, len);
     b->arg = (conc_bytes_t){b->data, len};
-    *copy = b->arg;
+    if (copy) *copy = b->arg;
     conc__future_set_dtor(f, block_dtor, b);
     f->refs = 2; /* the caller's and the backend's (dropped by conc_work_finish): not shared yet */
     return f;
@@ -79,6 +79,10 @@ conc_future_t *conc__work_future(const void *arg, size_t len, conc_bytes_t *copy
     void *b;
     conc_future_t *f = conc__future_new_with(entry_size(len) - sizeof *f, &b);
     return f ? setup(f, NULL, arg, len, copy) : NULL;
+}
+
+conc_bytes_t conc__work_arg(conc_future_t *f) {
+    return block_of(f)->arg;
 }
 
 void *conc__work_result_buf(conc_future_t *f, size_t len) {
@@ -155,13 +159,14 @@ static int make(const conc_bytes_t *args, size_t n, conc_future_t **fs, conc_byt
             unsigned char *m = (unsigned char *)(s + 1);
             for (size_t j = i; j < i + k; j++) {
                 conc_future_t *f = conc__future_init_in(m, slab_dispose);
-                fs[j] = setup(f, s, args[j].data, args[j].len, &copies[j]);
+                fs[j] = setup(f, s, args[j].data, args[j].len, copies ? &copies[j] : NULL);
                 m += entry_size(args[j].len);
             }
             i += k;
             continue;
         }
-        if (!(fs[i] = conc__work_future(args[i].data, args[i].len, &copies[i]))) goto nomem;
+        if (!(fs[i] = conc__work_future(args[i].data, args[i].len, copies ? &copies[i] : NULL)))
+            goto nomem;
         i++;
         continue;
     nomem:
@@ -207,8 +212,10 @@ int conc_executor_map(conc_executor_t *ex, conc_work_fn fn, const conc_bytes_t *
     int r = name_of(ex, fn, &name);
     if (r < 0) return r;
     if (n == 0) return conc__load(&ex->closed) ? CONC_ECLOSED : 0;
-    conc_bytes_t *copies = malloc(n * sizeof *copies);
-    if (!copies) return -ENOMEM;
+    /* submit_chunks reads the arguments from the futures: no array of n copies to fault in */
+    bool each = name && ex->submit_chunks;
+    conc_bytes_t *copies = each ? NULL : malloc(n * sizeof *copies);
+    if (!each && !copies) return -ENOMEM;
     if ((r = enter(ex)) < 0) {
         free(copies);
         return r;
@@ -217,9 +224,8 @@ int conc_executor_map(conc_executor_t *ex, conc_work_fn fn, const conc_bytes_t *
     if (r == 0) {
         /* A thread pool takes each argument as its own task: chunks would only delay results. */
         size_t step = !name || chunksize <= 1 ? (name ? 1 : n) : chunksize;
-        bool each = name && ex->submit_chunks;
         if (each) {
-            r = ex->submit_chunks(ex->impl, name, copies, n, step, fs);
+            r = ex->submit_chunks(ex->impl, name, n, step, fs);
             if (r < 0) drop(fs, n);
         }
         for (size_t i = 0; i < n && !each; i += step) {

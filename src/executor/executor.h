@@ -12,11 +12,11 @@ struct conc_executor {
     void *impl;
     uint32_t closed;   /* atomic: shutdown began */
     uint32_t entering; /* atomic: submits between their closed check and the backend */
-    /* Optional (the process pool): args[0..n-1] as batches of `step` tasks (the last one
-     * shorter) in one call, as n/step submits would be - a map takes the pool's lock and wakes
-     * its workers once, not once per chunk. */
-    int (*submit_chunks)(void *impl, const char *name, const conc_bytes_t *args, size_t n,
-                         size_t step, conc_future_t *const *fs);
+    /* Optional (the process pool): fs[0..n-1] as batches of `step` tasks (the last one shorter)
+     * in one call, as n/step submits would be - a map takes the pool's lock and wakes its workers
+     * once, not once per chunk. Each future's argument is conc__work_arg(fs[i]). */
+    int (*submit_chunks)(void *impl, const char *name, size_t n, size_t step,
+                         conc_future_t *const *fs);
 };
 
 /* A fresh pending future owning a copy of arg (in *copy), with one extra reference for the
@@ -30,6 +30,9 @@ struct conc__slab {
 };
 CONC_HIDDEN struct conc__slab *conc__slab_new(size_t bytes, uint32_t refs); /* NULL: ENOMEM */
 CONC_HIDDEN void conc__slab_unref(struct conc__slab *s);
+
+/* The copied argument a future made by the executor layer carries. */
+CONC_HIDDEN conc_bytes_t conc__work_arg(conc_future_t *f);
 
 /* Where a backend copies a result of len bytes for conc_work_finish: room inside f's own block
  * for a small one (no allocation, nothing to free), else malloc'd. NULL on ENOMEM. */

@@ -141,6 +141,7 @@ static void done_flush(struct donelist *d) {
     *d = (struct donelist){0};
 }
 
+/* A batch of fs[0..n-1]; args NULL: each future's own (conc__work_arg). */
 static struct batch *batch_new(const char *name, const conc_bytes_t *args, size_t n,
                                conc_future_t *const *fs) {
     struct batch *b = malloc(sizeof *b + n * (sizeof *b->args + sizeof *b->fs));
@@ -148,7 +149,7 @@ static struct batch *batch_new(const char *name, const conc_bytes_t *args, size_
     *b = (struct batch){.name = name, .n = n};
     b->args = (conc_bytes_t *)(b + 1);
     b->fs = (conc_future_t **)(b->args + n);
-    memcpy(b->args, args, n * sizeof *args);
+    for (size_t i = 0; i < n; i++) b->args[i] = args ? args[i] : conc__work_arg(fs[i]);
     memcpy(b->fs, fs, n * sizeof *fs);
     return b;
 }
@@ -331,13 +332,13 @@ static int pp_submit(void *impl, conc_work_fn fn, const char *name, const conc_b
 }
 
 /* A map: its chunks, as batches, queued under one lock and dispatched together. */
-static int pp_submit_chunks(void *impl, const char *name, const conc_bytes_t *args, size_t n,
-                            size_t step, conc_future_t *const *fs) {
+static int pp_submit_chunks(void *impl, const char *name, size_t n, size_t step,
+                            conc_future_t *const *fs) {
     struct ppool *p = impl;
     set_helper(p, fs, n);
     struct batch *first = NULL, *last = NULL;
     for (size_t i = 0; i < n; i += step) {
-        struct batch *b = batch_new(name, args + i, n - i < step ? n - i : step, fs + i);
+        struct batch *b = batch_new(name, NULL, n - i < step ? n - i : step, fs + i);
         if (!b) {
             for (struct batch *o = first, *next; o; o = next) {
                 next = o->next;
