@@ -26,6 +26,7 @@
  * a waiting shutdown leaves no worker process behind. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -836,6 +837,13 @@ static void help_watch(void *ctx, conc_future_t *f) {
     pool_unref(ctx);
 }
 
+/* A SIGINT for this thread is pending: the ordinary sleep reports it (-EINTR) at once. A stream
+ * of answers must not hold off a KeyboardInterrupt until the awaited task is done. */
+static bool interrupted(void) {
+    conc__signals_flush();
+    return __atomic_load_n(&conc__intr_pending, __ATOMIC_RELAXED) && conc__intr_here();
+}
+
 static int help_wait(void *ctx, conc_future_t *f, double deadline) {
     struct ppool *p = ctx;
     double give_up = 0;
@@ -858,12 +866,13 @@ static int help_wait(void *ctx, conc_future_t *f, double deadline) {
         }
         if (got) {
             empty = 0;
+            if (interrupted() || (!isinf(deadline) && conc_monotonic() >= deadline)) break;
             continue;
         }
         if (empty++ % 64 == 0) {
             double now = conc_monotonic();
             if (empty == 1) give_up = now + HELP_IDLE < deadline ? now + HELP_IDLE : deadline;
-            if (now >= give_up) break;
+            if (now >= give_up || interrupted()) break;
         }
         conc__cpu_relax();
     }
