@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "conc/executor.h"
+#include "conc/signal.h"
 #include "conc/thread.h"
 
 #define TAG_HELLO  11
@@ -554,6 +555,11 @@ static int hook_wait(void *ctx, conc_future_t *f, double deadline) {
         }
         double t = now_s(), since = p->last_result > start ? p->last_result : start;
         if (t - since > 1e-3 || t >= deadline) break;
+        /* results that keep coming must not hold off a KeyboardInterrupt */
+        if (conc_check_interrupt() < 0) {
+            r = -EINTR;
+            break;
+        }
     }
     p->helpers--;
     if (!p->helpers && busy_locked(p)) pthread_cond_signal(&p->cv); /* the manager takes over */

@@ -118,8 +118,10 @@ CONC_API void conc_work_finish(conc_future_t *f, int rc, void *data, size_t len)
  * - enter(ctx): called with the future's lock held while it is pending, before wait or watch;
  *   must not block (count a user, so that the backend is not freed under it).
  * - wait(ctx, f, deadline): conc_future_wait calls it on a pending f; it may complete futures
- *   and returns 0 once f is done, or anything else to fall back to the ordinary sleep (the backend
- *   then sees to it that someone else completes f).
+ *   and returns 0 once f is done, -EINTR if conc_check_interrupt() said so meanwhile (a stream of
+ *   results must not hold off a KeyboardInterrupt; conc_future_wait returns it), or anything else
+ *   to fall back to the ordinary sleep (the backend then sees to it that someone else completes
+ *   f).
  * - watch(ctx, f): a done-callback was added to the pending f (as_completed, a loop awaiting it):
  *   nobody may come to wait, so f must progress without help.
  * wait and watch end the use that enter began. */

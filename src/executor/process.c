@@ -37,6 +37,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "conc/conn.h"
+#include "conc/signal.h"
 #include "conc/thread.h"
 #include "conc/time.h"
 #include "../internal/conn.h"
@@ -837,17 +838,11 @@ static void help_watch(void *ctx, conc_future_t *f) {
     pool_unref(ctx);
 }
 
-/* A SIGINT for this thread is pending: the ordinary sleep reports it (-EINTR) at once. A stream
- * of answers must not hold off a KeyboardInterrupt until the awaited task is done. */
-static bool interrupted(void) {
-    conc__signals_flush();
-    return __atomic_load_n(&conc__intr_pending, __ATOMIC_RELAXED) && conc__intr_here();
-}
-
 static int help_wait(void *ctx, conc_future_t *f, double deadline) {
     struct ppool *p = ctx;
     double give_up = 0;
     unsigned empty = 0;
+    int r = -EAGAIN;
     conc__add(&p->helpers, 1);
     while (!conc_future_done(f)) {
         bool got = false;
@@ -866,18 +861,21 @@ static int help_wait(void *ctx, conc_future_t *f, double deadline) {
         }
         if (got) {
             empty = 0;
-            if (interrupted() || (!isinf(deadline) && conc_monotonic() >= deadline)) break;
+            /* a stream of answers must not hold off a KeyboardInterrupt, nor the deadline */
+            if ((r = conc_check_interrupt()) < 0) break;
+            if (!isinf(deadline) && conc_monotonic() >= deadline) break;
             continue;
         }
         if (empty++ % 64 == 0) {
             double now = conc_monotonic();
             if (empty == 1) give_up = now + HELP_IDLE < deadline ? now + HELP_IDLE : deadline;
-            if (now >= give_up || interrupted()) break;
+            if (now >= give_up || (r = conc_check_interrupt()) < 0) break;
         }
         conc__cpu_relax();
     }
     conc__sub(&p->helpers, 1);
     pool_unref(p);
+    if (r == -EINTR) return r;
     return conc_future_done(f) ? 0 : -EAGAIN;
 }
 

@@ -12,8 +12,12 @@ int conc_future_wait(conc_future_t *f, double timeout) {
     if (!f) return -EINVAL;
     if (conc__fkind(f) != CONC__F_PENDING) return 0; /* no clock read for a future that is done */
     double deadline = conc_deadline(timeout);
-    /* a backend that fetches results faster itself (conc-mpi) gets the waiting thread first */
-    if (f->waiter && conc__future_help(f, deadline, false) == 0) return 0;
+    /* a backend that fetches results faster itself (conc-mpi) gets the waiting thread first; a
+     * SIGINT it consumed meanwhile is this wait's -EINTR */
+    if (f->waiter) {
+        int r = conc__future_help(f, deadline, false);
+        if (r == 0 || r == -EINTR) return r;
+    }
     for (;;) {
         uint32_t s = conc__load(&f->state);
         if ((s & CONC__F_KIND) != CONC__F_PENDING) return 0;
