@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -825,8 +826,11 @@ static void *manager(void *arg) {
  * future's cache lines crossing to the manager's CPU and back). It tops the workers up as the
  * manager would. It never reads the Pipes (the manager reads them without the lock) and gives up
  * after HELP_IDLE without an answer: then it sleeps as usual and the manager completes the
- * future. */
-#define HELP_IDLE 50e-6
+ * future. Between looks it yields its CPU after a few spins: with more runnable threads than
+ * CPUs (a pool as large as the machine, plus the submitter), spinning would take the time of the
+ * very worker it waits for. */
+#define HELP_IDLE  50e-6
+#define HELP_SPINS 32
 
 static void help_enter(void *ctx) {
     struct ppool *p = ctx;
@@ -866,12 +870,17 @@ static int help_wait(void *ctx, conc_future_t *f, double deadline) {
             if (!isinf(deadline) && conc_monotonic() >= deadline) break;
             continue;
         }
-        if (empty++ % 64 == 0) {
+        /* Nothing yet: look again after a pause - a short spin, then sched_yield, since on a
+         * busy machine the worker that owes the answer may be waiting for this very CPU. */
+        if (empty++ % 8 == 0) {
             double now = conc_monotonic();
             if (empty == 1) give_up = now + HELP_IDLE < deadline ? now + HELP_IDLE : deadline;
             if (now >= give_up || (r = conc_check_interrupt()) < 0) break;
         }
-        conc__cpu_relax();
+        if (empty > HELP_SPINS)
+            sched_yield();
+        else
+            conc__cpu_relax();
     }
     conc__sub(&p->helpers, 1);
     pool_unref(p);
