@@ -4,7 +4,18 @@
  * stores the new pword (tail and message count together). Killed anywhere before that store, it
  * has changed nothing visible; the next producer takes its lock over (owner death) and writes over
  * the leftovers. Waiting for room happens with no lock held, on the low half of gword, which every
- * get changes. */
+ * get changes.
+ *
+ * Why put prefetches the ring for writing a little ahead of the tail: the lines a put writes were
+ * last read by a consumer (a lap ago, or a moment ago when it keeps up), so they sit in the
+ * consumer CPU's caches and the first store to each must take it from there - about 200 ns one
+ * way between the CPUs here. The lock and the commit are locked instructions, which wait for every
+ * earlier store to own its line, so without the prefetch each put stalled for one such transfer
+ * (a 64-byte record crosses into a new line nearly every time): ~210 ns a message. Asking for the
+ * lines PREFETCH_AHEAD bytes early starts those transfers several puts before they are needed,
+ * and they overlap: 1->1 and 2->2 streams went to ~70-90 ns a message on the same machine. Only
+ * lines inside the room the producer already knows of are prefetched: stealing a line a consumer
+ * has yet to read would only slow it down. */
 #include <errno.h>
 #include "../internal/queue.h"
 #include "../internal/sync.h"
@@ -15,6 +26,24 @@ static bool room(const conc_queue_t *q, uint64_t pw, uint64_t gw, uint64_t need)
     uint64_t used = conc__q_used(pw, gw);
     return used <= q->units && need <= q->units - used &&
            (!q->maxsize || conc__q_count(pw, gw) < q->maxsize);
+}
+
+#define PREFETCH_AHEAD 1024 /* bytes: some 10 puts of 64 B, a few transfer times */
+#define PREFETCH_MAX   1024 /* bytes a put prefetches at most: a long copy streams anyway */
+
+/* Ask for the lines that enter the window [tail + AHEAD, ...) with this record, for writing. */
+static void prefetch_ahead(const conc_queue_t *q, uint64_t pw, uint64_t gw, uint64_t need) {
+    uint64_t ahead = PREFETCH_AHEAD / 8, n = need * 8 < PREFETCH_MAX ? need * 8 : PREFETCH_MAX;
+    if (conc__q_used(pw, gw) + ahead + need > q->units) return;
+    uint64_t mask = q->units * 8 - 1, start = (CONC__Q_POS(pw) + ahead) * 8;
+    for (uint64_t b = start & ~(uint64_t)63; b < start + n; b += 64) {
+        const unsigned char *p = q->ring + (b & mask);
+#if defined(__x86_64__) || defined(__i386__)
+        __asm__ volatile("prefetchw (%0)" ::"r"(p)); /* a no-op on CPUs without it */
+#else
+        __builtin_prefetch(p, 1, 3);
+#endif
+    }
 }
 
 static void stop_here(const char *where) {
@@ -64,6 +93,7 @@ int conc_queue_put(conc_queue_t *q, const void *buf, size_t len, double timeout)
             __atomic_store_n(&h->gcache, gw, __ATOMIC_RELAXED);
         }
         if (room(q, pw, gw, need)) {
+            prefetch_ahead(q, pw, gw, need);
             r = write_record(q, pw, buf, len, spill, need);
             conc_lock_release(&h->plock);
             if (r == 0) conc__queue_wake(q, &h->gseq);
