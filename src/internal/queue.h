@@ -44,6 +44,18 @@
 #define CONC__Q_DEFAULT_RING ((size_t)1 << 20)
 #define CONC__Q_SPILL_STRIDE ((uint64_t)CONC_QUEUE_MAX_MESSAGE)
 
+/* The memory order of the commit stores (pword, gword). The sleeper protocol (wake.c) needs the
+ * commit ordered before the committer's later load of the event count (StoreLoad). On x86 the
+ * side's lock release, a locked exchange that comes between the two, already is that full barrier,
+ * so a plain release store suffices there and saves a locked instruction per put and per get
+ * (about 6 ns each here, a sixth of an uncontended put). Elsewhere keep a sequentially consistent
+ * store (on AArch64 it costs the same as a release: STLR, ordered before a later LDAR). */
+#if defined(__x86_64__) || defined(__i386__)
+#define CONC__Q_COMMIT __ATOMIC_RELEASE
+#else
+#define CONC__Q_COMMIT __ATOMIC_SEQ_CST
+#endif
+
 #define CONC__Q_POS(w) ((w)&CONC__Q_POS_MASK)
 #define CONC__Q_CNT(w) ((w) >> CONC__Q_POS_BITS)
 

@@ -46,7 +46,7 @@ static int take(conc_queue_t *q, uint64_t pw, uint64_t gw, void **buf, size_t *l
     stop_here("get");
     uint64_t ngw = ((CONC__Q_CNT(gw) + 1) & CONC__Q_CNT_MASK) << CONC__Q_POS_BITS |
                    ((pos + need) & CONC__Q_POS_MASK);
-    __atomic_store_n(&q->h->gword, ngw, __ATOMIC_SEQ_CST); /* the commit (wake.c: why SEQ_CST) */
+    __atomic_store_n(&q->h->gword, ngw, CONC__Q_COMMIT); /* the commit (queue.h: order) */
     if (spill)
         fallocate(q->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
                   (off_t)CONC__Q_SPILL_STRIDE);
@@ -72,7 +72,7 @@ int conc_queue_get(conc_queue_t *q, void **buf, size_t *len, double timeout) {
         }
         if (conc__q_used(pw, gw) != 0) {
             r = take(q, pw, gw, buf, len);
-            conc_lock_release(&h->glock);
+            conc_lock_release(&h->glock); /* also the commit's barrier (queue.h) */
             if (r == 0) conc__queue_wake(q, &h->pseq);
             return r;
         }

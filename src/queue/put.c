@@ -71,7 +71,7 @@ static int write_record(conc_queue_t *q, uint64_t pw, const void *buf, size_t le
     conc__queue_copy_in(q, pos * 8, &hdr, sizeof hdr);
     uint64_t npw = ((CONC__Q_CNT(pw) + 1) & CONC__Q_CNT_MASK) << CONC__Q_POS_BITS |
                    ((pos + need) & CONC__Q_POS_MASK);
-    __atomic_store_n(&q->h->pword, npw, __ATOMIC_SEQ_CST); /* the commit (wake.c: why SEQ_CST) */
+    __atomic_store_n(&q->h->pword, npw, CONC__Q_COMMIT); /* the commit (queue.h: order) */
     return 0;
 }
 
@@ -95,7 +95,7 @@ int conc_queue_put(conc_queue_t *q, const void *buf, size_t len, double timeout)
         if (room(q, pw, gw, need)) {
             prefetch_ahead(q, pw, gw, need);
             r = write_record(q, pw, buf, len, spill, need);
-            conc_lock_release(&h->plock);
+            conc_lock_release(&h->plock); /* also the commit's barrier (queue.h) */
             if (r == 0) conc__queue_wake(q, &h->gseq);
             return r;
         }

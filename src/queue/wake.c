@@ -10,10 +10,13 @@
  * every put meanwhile paid a futex wake (about 1.1 us here) that found nobody in the kernel. Now a
  * sleeper sets bit 0, then looks at the word again; a committer stores the word, then reads the
  * count, and only if the bit is set clears it (bumping the sequence) and wakes everybody asleep on
- * it: one syscall per round of sleeping, whoever commits next. All four accesses are sequentially
- * consistent read-modify-writes or a store and a load (not fences, which ThreadSanitizer cannot
- * model), so one of the two sides sees the other and no wake-up is lost: a sleeper that set the
- * bit before the commit is woken, or its futex wait finds the sequence moved and returns. A
+ * it: one syscall per round of sleeping, whoever commits next. The sleeper's two accesses are
+ * sequentially consistent, and so is the committer's load of the count; its commit store is
+ * ordered before that load by the side's lock release in between on x86, or is itself
+ * sequentially consistent (internal/queue.h, CONC__Q_COMMIT) - never a bare fence, which
+ * ThreadSanitizer cannot model. So one of the two sides sees the other and no wake-up is lost: a
+ * sleeper that set the bit before the commit is woken, or its futex wait finds the sequence moved
+ * and returns. A
  * sleeper SIGKILLed asleep leaves the bit set: the next commit pays one wake for nobody.
  *
  * close must wake this process's sleepers without changing the committed words, and a futex wake
