@@ -91,6 +91,7 @@ struct conc_queue {
     uint32_t closed;   /* atomic: this process puts no more */
     uint32_t sleepers; /* atomic: this handle's threads in conc__queue_sleep (see wake.c) */
     uint32_t sleepers_pid; /* atomic: the process whose threads `sleepers` counts */
+    uint32_t pbatch, gbatch; /* atomic: putters' and getters' linger state (batch.c) */
 };
 
 static inline uint64_t conc__q_used(uint64_t pw, uint64_t gw) {
@@ -110,9 +111,13 @@ CONC_HIDDEN void conc__queue_copy_in(conc_queue_t *q, uint64_t pos, const void *
 CONC_HIDDEN void conc__queue_copy_out(conc_queue_t *q, uint64_t pos, void *dst, size_t n);
 /* Whole-buffer pread/pwrite on the memory file: 0 or a negative errno. */
 CONC_HIDDEN int conc__queue_pio(int fd, void *buf, size_t n, uint64_t off, bool write);
-/* Sleep until *word changes from val (spinning briefly first), on the event count *seq. */
+/* Sleep until *word changes from val (spinning briefly first), on the event count *seq. When the
+ * spin sees the change, linger as the side's batch state says (batch.c). */
 CONC_HIDDEN int conc__queue_sleep(conc_queue_t *q, uint64_t *word, uint64_t val, uint32_t *seq,
-                                  double deadline);
+                                  double deadline, const uint32_t *batch);
+/* After a wait, tell the side's batch state whether more than one message (or room for more than
+ * one) was there. */
+CONC_HIDDEN void conc__queue_learn(uint32_t *batch, bool batched);
 /* After a commit: wake the sleepers on *seq if any may sleep; tell conc_wait pollers (puts). */
 CONC_HIDDEN void conc__queue_wake(conc_queue_t *q, uint32_t *seq);
 

@@ -61,6 +61,7 @@ int conc_queue_get(conc_queue_t *q, void **buf, size_t *len, double timeout) {
     *len = 0;
     struct conc__qhdr *h = q->h;
     double deadline = conc_deadline(timeout);
+    bool waited = false;
     for (;;) {
         int r = conc__lock_acquire_until(&h->glock, deadline, true);
         if (r < 0 && r != CONC_EOWNERDEAD) return r;
@@ -71,6 +72,7 @@ int conc_queue_get(conc_queue_t *q, void **buf, size_t *len, double timeout) {
             __atomic_store_n(&h->pcache, pw, __ATOMIC_RELAXED);
         }
         if (conc__q_used(pw, gw) != 0) {
+            if (waited) conc__queue_learn(&q->gbatch, conc__q_count(pw, gw) > 1);
             r = take(q, pw, gw, buf, len);
             conc_lock_release(&h->glock); /* also the commit's barrier (queue.h) */
             if (r == 0) conc__queue_wake(q, &h->pseq);
@@ -78,7 +80,8 @@ int conc_queue_get(conc_queue_t *q, void **buf, size_t *len, double timeout) {
         }
         conc_lock_release(&h->glock);
         if (conc__load(&q->closed)) return CONC_ECLOSED;
-        r = conc__queue_sleep(q, &h->pword, pw, &h->gseq, deadline);
+        r = conc__queue_sleep(q, &h->pword, pw, &h->gseq, deadline, &q->gbatch);
+        waited = true;
         if (r < 0) return r;
     }
 }

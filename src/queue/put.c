@@ -22,10 +22,15 @@
 
 void (*volatile conc__queue_test_stop)(const char *where);
 
-static bool room(const conc_queue_t *q, uint64_t pw, uint64_t gw, uint64_t need) {
+/* Is there room for k more records of `need` units? */
+static bool room_for(const conc_queue_t *q, uint64_t pw, uint64_t gw, uint64_t need, uint64_t k) {
     uint64_t used = conc__q_used(pw, gw);
-    return used <= q->units && need <= q->units - used &&
-           (!q->maxsize || conc__q_count(pw, gw) < q->maxsize);
+    return used <= q->units && k * need <= q->units - used &&
+           (!q->maxsize || conc__q_count(pw, gw) + k <= q->maxsize);
+}
+
+static bool room(const conc_queue_t *q, uint64_t pw, uint64_t gw, uint64_t need) {
+    return room_for(q, pw, gw, need, 1);
 }
 
 #define PREFETCH_AHEAD 1024 /* bytes: some 10 puts of 64 B, a few transfer times */
@@ -83,6 +88,7 @@ int conc_queue_put(conc_queue_t *q, const void *buf, size_t len, double timeout)
     bool spill = len > q->spill_min;
     uint64_t need = spill ? 1 : 1 + (len + 7) / 8;
     double deadline = conc_deadline(timeout);
+    bool waited = false;
     for (;;) {
         int r = conc__lock_acquire_until(&h->plock, deadline, true);
         if (r < 0 && r != CONC_EOWNERDEAD) return r;
@@ -93,6 +99,7 @@ int conc_queue_put(conc_queue_t *q, const void *buf, size_t len, double timeout)
             __atomic_store_n(&h->gcache, gw, __ATOMIC_RELAXED);
         }
         if (room(q, pw, gw, need)) {
+            if (waited) conc__queue_learn(&q->pbatch, room_for(q, pw, gw, need, 2));
             prefetch_ahead(q, pw, gw, need);
             r = write_record(q, pw, buf, len, spill, need);
             conc_lock_release(&h->plock); /* also the commit's barrier (queue.h) */
@@ -100,7 +107,8 @@ int conc_queue_put(conc_queue_t *q, const void *buf, size_t len, double timeout)
             return r;
         }
         conc_lock_release(&h->plock);
-        r = conc__queue_sleep(q, &h->gword, gw, &h->pseq, deadline);
+        r = conc__queue_sleep(q, &h->gword, gw, &h->pseq, deadline, &q->pbatch);
+        waited = true;
         if (conc__load(&q->closed)) return CONC_ECLOSED;
         if (r < 0) return r;
     }

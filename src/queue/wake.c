@@ -33,7 +33,7 @@
 #define SPINS 400
 
 int conc__queue_sleep(conc_queue_t *q, uint64_t *word, uint64_t val, uint32_t *seq,
-                      double deadline) {
+                      double deadline, const uint32_t *batch) {
     int r = 0;
     /* In a fork child, the count copied from the parent names threads that do not exist here. */
     uint32_t pid = __atomic_load_n(&q->sleepers_pid, __ATOMIC_ACQUIRE),
@@ -43,7 +43,11 @@ int conc__queue_sleep(conc_queue_t *q, uint64_t *word, uint64_t val, uint32_t *s
         __atomic_store_n(&q->sleepers, 0, __ATOMIC_SEQ_CST);
     __atomic_add_fetch(&q->sleepers, 1, __ATOMIC_SEQ_CST);
     for (int i = 0; conc__spin_ok && i < SPINS; i++) {
-        if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != val) goto out;
+        if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != val) {
+            uint32_t linger = __atomic_load_n(batch, __ATOMIC_RELAXED) & 0xffffu;
+            for (uint32_t k = 0; k < linger; k++) conc__cpu_relax(); /* batch.c: why */
+            goto out;
+        }
         conc__cpu_relax();
     }
     uint32_t s = __atomic_fetch_or(seq, 1u, __ATOMIC_SEQ_CST) | 1u;
