@@ -24,7 +24,20 @@
  * waiting for room): bit 0 says somebody may be asleep, and the waker that clears it bumps the
  * sequence in the same compare-and-swap and makes the one futex wake of that round. Every other
  * commit reads the word and makes no syscall - also while a woken sleeper waits for its CPU, which
- * a count of sleepers could not tell apart from one still asleep (see wake.c). */
+ * a count of sleepers could not tell apart from one still asleep (see wake.c).
+ *
+ * Between processes on two CPUs, a message costs what the cache lines cost: every ring line goes
+ * to the consumer's CPU and, a lap later, back to a producer's, ~200 ns each way on these VMs, and
+ * each locked instruction (lock, commit, unlock) waits until the line its earlier stores went to
+ * has arrived. Three things keep that off the critical path: put prefetches the ring for writing
+ * 1 KiB ahead of the tail (put.c), so those transfers overlap instead of costing one per message;
+ * on x86 the commit is a plain release store, the lock release after it being the one full
+ * barrier a side needs (CONC__Q_COMMIT below); and a side that caught up with the other lingers a
+ * moment after the word it waits on moves, when that has been seen to let a batch form (batch.c),
+ * so the two sides do not pull pword or gword back and forth for every message. Per-record commit
+ * marks (the consumer finding a record by its header rather than by pword) were not needed: with
+ * the pword reads cut from a quarter of gets to 1 in 25, put still cost ~200 ns - the ring lines
+ * were the cost. */
 #ifndef CONC_INTERNAL_QUEUE_H
 #define CONC_INTERNAL_QUEUE_H
 
@@ -90,7 +103,7 @@ struct conc_queue {
     int memfd, efd;    /* the memory file; an eventfd conc_wait polls (readable: maybe non-empty) */
     uint32_t closed;   /* atomic: this process puts no more */
     uint32_t sleepers; /* atomic: this handle's threads in conc__queue_sleep (see wake.c) */
-    uint32_t sleepers_pid; /* atomic: the process whose threads `sleepers` counts */
+    uint32_t sleepers_pid;   /* atomic: the process whose threads `sleepers` counts */
     uint32_t pbatch, gbatch; /* atomic: putters' and getters' linger state (batch.c) */
 };
 
@@ -102,6 +115,13 @@ static inline uint64_t conc__q_count(uint64_t pw, uint64_t gw) {
 }
 static inline uint64_t conc__q_spill_offset(const conc_queue_t *q, uint64_t pos) {
     return ((pos & (2 * q->units - 1)) + 1) * CONC__Q_SPILL_STRIDE;
+}
+
+/* A timeout's deadline, read from the clock only when first needed (NAN: not yet): a clock read
+ * costs about as much as a whole uncontended put here (~27 ns), and most calls never wait. */
+static inline double conc__q_deadline(double *deadline, double timeout) {
+    if (__builtin_isnan(*deadline)) *deadline = conc_deadline(timeout);
+    return *deadline;
 }
 
 /* Map a queue's memory file (fd taken over on success) and check its header. */

@@ -60,10 +60,13 @@ int conc_queue_get(conc_queue_t *q, void **buf, size_t *len, double timeout) {
     *buf = NULL;
     *len = 0;
     struct conc__qhdr *h = q->h;
-    double deadline = conc_deadline(timeout);
+    double deadline = __builtin_nan(""); /* queue.h: conc__q_deadline */
     bool waited = false;
     for (;;) {
-        int r = conc__lock_acquire_until(&h->glock, deadline, true);
+        int r =
+            conc__lock_try_shared(&h->glock)
+                ? 0
+                : conc__lock_acquire_until(&h->glock, conc__q_deadline(&deadline, timeout), true);
         if (r < 0 && r != CONC_EOWNERDEAD) return r;
         uint64_t gw = conc__load_rlx(&h->gword);
         uint64_t pw = conc__load_rlx(&h->pcache);
@@ -80,7 +83,8 @@ int conc_queue_get(conc_queue_t *q, void **buf, size_t *len, double timeout) {
         }
         conc_lock_release(&h->glock);
         if (conc__load(&q->closed)) return CONC_ECLOSED;
-        r = conc__queue_sleep(q, &h->pword, pw, &h->gseq, deadline, &q->gbatch);
+        r = conc__queue_sleep(q, &h->pword, pw, &h->gseq, conc__q_deadline(&deadline, timeout),
+                              &q->gbatch);
         waited = true;
         if (r < 0) return r;
     }

@@ -87,10 +87,13 @@ int conc_queue_put(conc_queue_t *q, const void *buf, size_t len, double timeout)
     struct conc__qhdr *h = q->h;
     bool spill = len > q->spill_min;
     uint64_t need = spill ? 1 : 1 + (len + 7) / 8;
-    double deadline = conc_deadline(timeout);
+    double deadline = __builtin_nan(""); /* queue.h: conc__q_deadline */
     bool waited = false;
     for (;;) {
-        int r = conc__lock_acquire_until(&h->plock, deadline, true);
+        int r =
+            conc__lock_try_shared(&h->plock)
+                ? 0
+                : conc__lock_acquire_until(&h->plock, conc__q_deadline(&deadline, timeout), true);
         if (r < 0 && r != CONC_EOWNERDEAD) return r;
         uint64_t pw = conc__load_rlx(&h->pword);
         uint64_t gw = conc__load_rlx(&h->gcache);
@@ -107,7 +110,8 @@ int conc_queue_put(conc_queue_t *q, const void *buf, size_t len, double timeout)
             return r;
         }
         conc_lock_release(&h->plock);
-        r = conc__queue_sleep(q, &h->gword, gw, &h->pseq, deadline, &q->pbatch);
+        r = conc__queue_sleep(q, &h->gword, gw, &h->pseq, conc__q_deadline(&deadline, timeout),
+                              &q->pbatch);
         waited = true;
         if (conc__load(&q->closed)) return CONC_ECLOSED;
         if (r < 0) return r;

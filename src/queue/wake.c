@@ -32,8 +32,8 @@
 
 #define SPINS 400
 
-int conc__queue_sleep(conc_queue_t *q, uint64_t *word, uint64_t val, uint32_t *seq,
-                      double deadline, const uint32_t *batch) {
+int conc__queue_sleep(conc_queue_t *q, uint64_t *word, uint64_t val, uint32_t *seq, double deadline,
+                      const uint32_t *batch) {
     int r = 0;
     /* In a fork child, the count copied from the parent names threads that do not exist here. */
     uint32_t pid = __atomic_load_n(&q->sleepers_pid, __ATOMIC_ACQUIRE),
