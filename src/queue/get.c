@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include "../internal/queue.h"
 #include "../internal/sync.h"
 
@@ -26,7 +27,7 @@ static void stop_here(const char *where) {
 static int take(conc_queue_t *q, uint64_t pw, uint64_t gw, void **buf, size_t *len) {
     uint64_t used = conc__q_used(pw, gw), pos = CONC__Q_POS(gw), hdr;
     if (used > q->units) return CONC_EPROTO;
-    conc__queue_copy_out(q, pos * 8, &hdr, sizeof hdr);
+    memcpy(&hdr, q->ring + ((pos * 8) & (q->units * 8 - 1)), sizeof hdr); /* never wraps */
     bool spill = hdr & CONC__Q_SPILLED;
     uint64_t n = hdr & ~CONC__Q_SPILLED, need = spill ? 1 : 1 + (n + 7) / 8;
     if (n > CONC_QUEUE_MAX_MESSAGE || need > used || (!spill && n > q->spill_min))

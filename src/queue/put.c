@@ -17,6 +17,7 @@
  * lines inside the room the producer already knows of are prefetched: stealing a line a consumer
  * has yet to read would only slow it down. */
 #include <errno.h>
+#include <string.h>
 #include "../internal/queue.h"
 #include "../internal/sync.h"
 
@@ -68,12 +69,15 @@ static int write_record(conc_queue_t *q, uint64_t pw, const void *buf, size_t le
         if (r == 0) r = conc__queue_pio(q->memfd, (char *)buf + half, len - half, off + half, true);
         if (r < 0) return r; /* nothing committed: the slot is written over by a later spill */
         hdr |= CONC__Q_SPILLED;
+    } else if (conc__likely(!conc__queue_test_stop)) {
+        conc__queue_copy_in(q, pos * 8 + 8, buf, len);
     } else {
         conc__queue_copy_in(q, pos * 8 + 8, buf, half);
         stop_here("put");
         conc__queue_copy_in(q, pos * 8 + 8 + half, (const char *)buf + half, len - half);
     }
-    conc__queue_copy_in(q, pos * 8, &hdr, sizeof hdr);
+    /* a header is 8-byte aligned in a ring of 8-byte units: it never wraps */
+    memcpy(q->ring + ((pos * 8) & (q->units * 8 - 1)), &hdr, sizeof hdr);
     uint64_t npw = ((CONC__Q_CNT(pw) + 1) & CONC__Q_CNT_MASK) << CONC__Q_POS_BITS |
                    ((pos + need) & CONC__Q_POS_MASK);
     __atomic_store_n(&q->h->pword, npw, CONC__Q_COMMIT); /* the commit (queue.h: order) */
