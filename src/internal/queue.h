@@ -28,8 +28,8 @@
  *
  * Between processes on two CPUs, a message costs what the cache lines cost: every ring line goes
  * to the consumer's CPU and, a lap later, back to a producer's, ~200 ns each way on these VMs, and
- * each locked instruction (lock, commit, unlock) waits until the line its earlier stores went to
- * has arrived. Three things keep that off the critical path: put prefetches the ring for writing
+ * each locked instruction (taking or releasing a lock) waits until the lines its earlier stores
+ * went to have arrived. Three things keep that off the critical path: put prefetches the ring for writing
  * 1 KiB ahead of the tail (put.c), so those transfers overlap instead of costing one per message;
  * on x86 the commit is a plain release store, the lock release after it being the one full
  * barrier a side needs (CONC__Q_COMMIT below); and a side that caught up with the other lingers a

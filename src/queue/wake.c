@@ -16,8 +16,8 @@
  * sequentially consistent (internal/queue.h, CONC__Q_COMMIT) - never a bare fence, which
  * ThreadSanitizer cannot model. So one of the two sides sees the other and no wake-up is lost: a
  * sleeper that set the bit before the commit is woken, or its futex wait finds the sequence moved
- * and returns. A
- * sleeper SIGKILLed asleep leaves the bit set: the next commit pays one wake for nobody.
+ * and returns. A sleeper SIGKILLed asleep leaves the bit set: the next commit pays one wake for
+ * nobody.
  *
  * close must wake this process's sleepers without changing the committed words, and a futex wake
  * sent just before a sleeper enters the kernel is lost. So the handle counts its sleepers, a
