@@ -35,6 +35,17 @@ static bool room(const conc_queue_t *q, uint64_t pw, uint64_t gw, uint64_t need)
     return room_for(q, pw, gw, need, 1);
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+/* PREFETCHW (for writing) exists on every AMD64 CPU and on Intel's since Broadwell; the older ones
+ * get the plain prefetch, which at least brings the line over. */
+static bool have_prefetchw;
+__attribute__((constructor)) static void find_prefetchw(void) {
+    unsigned a, b, c, d;
+    have_prefetchw = __get_cpuid(0x80000001u, &a, &b, &c, &d) && (c & bit_PRFCHW);
+}
+#endif
+
 #define PREFETCH_AHEAD 1024 /* bytes: some 10 puts of 64 B, a few transfer times */
 #define PREFETCH_MAX   1024 /* bytes a put prefetches at most: a long copy streams anyway */
 
@@ -46,10 +57,12 @@ static void prefetch_ahead(const conc_queue_t *q, uint64_t pw, uint64_t gw, uint
     for (uint64_t b = start & ~(uint64_t)63; b < start + n; b += 64) {
         const unsigned char *p = q->ring + (b & mask);
 #if defined(__x86_64__) || defined(__i386__)
-        __asm__ volatile("prefetchw (%0)" ::"r"(p)); /* a no-op on CPUs without it */
-#else
-        __builtin_prefetch(p, 1, 3);
+        if (have_prefetchw) {
+            __asm__ volatile("prefetchw (%0)" ::"r"(p));
+            continue;
+        }
 #endif
+        __builtin_prefetch(p, 1, 3);
     }
 }
 
