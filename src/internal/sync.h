@@ -76,6 +76,12 @@ static inline uint32_t conc__mutex_unlock(uint32_t *word, bool shared) {
 
 /* Lock: acquire with an absolute deadline; intr false never returns -EINTR. */
 CONC_HIDDEN int conc__lock_acquire_until(conc_lock_t *l, double deadline, bool intr);
+/* Just the uncontended path of conc__lock_acquire_until for a process-shared Lock (one CAS): for
+ * callers that read the clock for a deadline only once they must wait (src/queue). */
+static inline bool conc__lock_try_shared(conc_lock_t *l) {
+    uint32_t c = 0;
+    return conc__cas(&l->_priv.word, &c, (uint32_t)conc__self_pid());
+}
 
 /* RLock, for the Condition: is the caller the owner; release every level, returning the depth;
  * re-acquire (never interrupted, no deadline) and restore the depth: 0 or CONC_EOWNERDEAD. */

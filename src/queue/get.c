@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include "../internal/queue.h"
 #include "../internal/sync.h"
 
@@ -26,7 +27,7 @@ static void stop_here(const char *where) {
 static int take(conc_queue_t *q, uint64_t pw, uint64_t gw, void **buf, size_t *len) {
     uint64_t used = conc__q_used(pw, gw), pos = CONC__Q_POS(gw), hdr;
     if (used > q->units) return CONC_EPROTO;
-    conc__queue_copy_out(q, pos * 8, &hdr, sizeof hdr);
+    memcpy(&hdr, q->ring + ((pos * 8) & (q->units * 8 - 1)), sizeof hdr); /* never wraps */
     bool spill = hdr & CONC__Q_SPILLED;
     uint64_t n = hdr & ~CONC__Q_SPILLED, need = spill ? 1 : 1 + (n + 7) / 8;
     if (n > CONC_QUEUE_MAX_MESSAGE || need > used || (!spill && n > q->spill_min))
@@ -46,7 +47,7 @@ static int take(conc_queue_t *q, uint64_t pw, uint64_t gw, void **buf, size_t *l
     stop_here("get");
     uint64_t ngw = ((CONC__Q_CNT(gw) + 1) & CONC__Q_CNT_MASK) << CONC__Q_POS_BITS |
                    ((pos + need) & CONC__Q_POS_MASK);
-    __atomic_store_n(&q->h->gword, ngw, __ATOMIC_SEQ_CST); /* the commit (wake.c: why SEQ_CST) */
+    __atomic_store_n(&q->h->gword, ngw, CONC__Q_COMMIT); /* the commit (queue.h: order) */
     if (spill)
         fallocate(q->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
                   (off_t)CONC__Q_SPILL_STRIDE);
@@ -60,9 +61,13 @@ int conc_queue_get(conc_queue_t *q, void **buf, size_t *len, double timeout) {
     *buf = NULL;
     *len = 0;
     struct conc__qhdr *h = q->h;
-    double deadline = conc_deadline(timeout);
+    double deadline = __builtin_nan(""); /* queue.h: conc__q_deadline */
+    bool waited = false;
     for (;;) {
-        int r = conc__lock_acquire_until(&h->glock, deadline, true);
+        int r =
+            conc__lock_try_shared(&h->glock)
+                ? 0
+                : conc__lock_acquire_until(&h->glock, conc__q_deadline(&deadline, timeout), true);
         if (r < 0 && r != CONC_EOWNERDEAD) return r;
         uint64_t gw = conc__load_rlx(&h->gword);
         uint64_t pw = conc__load_rlx(&h->pcache);
@@ -71,14 +76,17 @@ int conc_queue_get(conc_queue_t *q, void **buf, size_t *len, double timeout) {
             __atomic_store_n(&h->pcache, pw, __ATOMIC_RELAXED);
         }
         if (conc__q_used(pw, gw) != 0) {
+            if (waited) conc__queue_learn(&q->gbatch, conc__q_count(pw, gw) > 1);
             r = take(q, pw, gw, buf, len);
-            conc_lock_release(&h->glock);
+            conc_lock_release(&h->glock); /* also the commit's barrier (queue.h) */
             if (r == 0) conc__queue_wake(q, &h->pseq);
             return r;
         }
         conc_lock_release(&h->glock);
         if (conc__load(&q->closed)) return CONC_ECLOSED;
-        r = conc__queue_sleep(q, &h->pword, pw, &h->gseq, deadline);
+        r = conc__queue_sleep(q, &h->pword, pw, &h->gseq, conc__q_deadline(&deadline, timeout),
+                              &q->gbatch);
+        waited = true;
         if (r < 0) return r;
     }
 }

@@ -10,11 +10,14 @@
  * every put meanwhile paid a futex wake (about 1.1 us here) that found nobody in the kernel. Now a
  * sleeper sets bit 0, then looks at the word again; a committer stores the word, then reads the
  * count, and only if the bit is set clears it (bumping the sequence) and wakes everybody asleep on
- * it: one syscall per round of sleeping, whoever commits next. All four accesses are sequentially
- * consistent read-modify-writes or a store and a load (not fences, which ThreadSanitizer cannot
- * model), so one of the two sides sees the other and no wake-up is lost: a sleeper that set the
- * bit before the commit is woken, or its futex wait finds the sequence moved and returns. A
- * sleeper SIGKILLed asleep leaves the bit set: the next commit pays one wake for nobody.
+ * it: one syscall per round of sleeping, whoever commits next. The sleeper's two accesses are
+ * sequentially consistent, and so is the committer's load of the count; its commit store is
+ * ordered before that load by the side's lock release in between on x86, or is itself
+ * sequentially consistent (internal/queue.h, CONC__Q_COMMIT) - never a bare fence, which
+ * ThreadSanitizer cannot model. So one of the two sides sees the other and no wake-up is lost: a
+ * sleeper that set the bit before the commit is woken, or its futex wait finds the sequence moved
+ * and returns. A sleeper SIGKILLed asleep leaves the bit set: the next commit pays one wake for
+ * nobody.
  *
  * close must wake this process's sleepers without changing the committed words, and a futex wake
  * sent just before a sleeper enters the kernel is lost. So the handle counts its sleepers, a
@@ -29,8 +32,8 @@
 
 #define SPINS 400
 
-int conc__queue_sleep(conc_queue_t *q, uint64_t *word, uint64_t val, uint32_t *seq,
-                      double deadline) {
+int conc__queue_sleep(conc_queue_t *q, uint64_t *word, uint64_t val, uint32_t *seq, double deadline,
+                      const uint32_t *batch) {
     int r = 0;
     /* In a fork child, the count copied from the parent names threads that do not exist here. */
     uint32_t pid = __atomic_load_n(&q->sleepers_pid, __ATOMIC_ACQUIRE),
@@ -40,7 +43,11 @@ int conc__queue_sleep(conc_queue_t *q, uint64_t *word, uint64_t val, uint32_t *s
         __atomic_store_n(&q->sleepers, 0, __ATOMIC_SEQ_CST);
     __atomic_add_fetch(&q->sleepers, 1, __ATOMIC_SEQ_CST);
     for (int i = 0; conc__spin_ok && i < SPINS; i++) {
-        if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != val) goto out;
+        if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != val) {
+            uint32_t linger = __atomic_load_n(batch, __ATOMIC_RELAXED) & 0xffffu;
+            for (uint32_t k = 0; k < linger; k++) conc__cpu_relax(); /* batch.c: why */
+            goto out;
+        }
         conc__cpu_relax();
     }
     uint32_t s = __atomic_fetch_or(seq, 1u, __ATOMIC_SEQ_CST) | 1u;
