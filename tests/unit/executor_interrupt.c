@@ -1,12 +1,10 @@
 /* KeyboardInterrupt while the main thread waits on a process pool's future: the waiting thread
  * takes answers from the workers' rings itself while they keep coming (process.c), and a SIGINT
  * must still end that wait with -EINTR at once, not when the awaited task is done. The body runs in
- * a forked child (after conc_init there) that the parent interrupts; a SIGINT that lands before the
- * wait starts stays pending and ends it all the same, so the child only says it is ready. */
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
+ * a forked child (after conc_init there) that the parent interrupts once answers are streaming; a
+ * SIGINT that lands before the wait starts stays pending and ends it all the same. */
 #include "executor_util.h"
+#include "sync_util.h"
 
 /* About 20 us of work, so that a map streams answers for a second or more. */
 static int spin(const void *arg, size_t len, conc_bytes_t *out) {
@@ -20,8 +18,8 @@ CONC_WORK(spin)
 
 enum { TASKS = 100000 };
 
-static int child(int ready) {
-    if (conc_init(0, NULL) < 0) return 2;
+static int child(void *arg, int ready) {
+    (void)arg;
     conc_executor_t *ex;
     if (conc_process_pool_new(&ex, 2, &(conc_pool_opts_t){.method = CONC_START_FORK}) != 0)
         return 3;
@@ -42,23 +40,7 @@ static int child(int ready) {
 
 static void helping_wait_is_interrupted(void **state) {
     (void)state;
-    int p[2];
-    assert_int_equal(pipe(p), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        close(p[0]);
-        _exit(child(p[1]));
-    }
-    close(p[1]);
-    char c;
-    assert_int_equal(read(p[0], &c, 1), 1);
-    close(p[0]);
-    assert_int_equal(kill(pid, SIGINT), 0);
-    int st;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    assert_true(WIFEXITED(st));
-    assert_int_equal(WEXITSTATUS(st), 0);
+    run_interrupted_when(child, NULL);
 }
 
 CONC_TEST_MAIN(cmocka_unit_test(helping_wait_is_interrupted))

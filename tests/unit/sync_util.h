@@ -58,10 +58,11 @@ static inline int reap(pid_t pid) {
     return WEXITSTATUS(st);
 }
 
-/* In a child: conc_init (SIGINT becomes -EINTR in the main thread), tell the parent, run body.
- * The parent then sends SIGINT, whether or not body is asleep yet: a pending interrupt is seen by
- * the next wait. body returns 0 when everything it checked held (see CHECK). */
-static inline void run_interrupted(int (*body)(void *), void *arg) {
+/* In a child: conc_init (SIGINT becomes -EINTR in the main thread), then body(arg, ready), which
+ * writes one byte to `ready` once it wants the SIGINT; the parent then sends it, whether or not
+ * body is asleep yet: a pending interrupt is seen by the next wait. body returns 0 when everything
+ * it checked held (see CHECK). */
+static inline void run_interrupted_when(int (*body)(void *, int), void *arg) {
     int p[2];
     assert_int_equal(pipe(p), 0);
     pid_t pid = fork();
@@ -69,8 +70,7 @@ static inline void run_interrupted(int (*body)(void *), void *arg) {
     if (pid == 0) {
         close(p[0]);
         if (conc_init(0, NULL) < 0) _exit(200);
-        if (write(p[1], "x", 1) != 1) _exit(201);
-        _exit(body(arg));
+        _exit(body(arg, p[1]));
     }
     close(p[1]);
     char c;
@@ -78,6 +78,23 @@ static inline void run_interrupted(int (*body)(void *), void *arg) {
     close(p[0]);
     assert_int_equal(kill(pid, SIGINT), 0);
     assert_int_equal(reap(pid), 0);
+}
+
+struct conc__intr_body {
+    int (*fn)(void *);
+    void *arg;
+};
+
+static inline int conc__ready_first(void *arg, int ready) {
+    struct conc__intr_body *b = arg;
+    if (write(ready, "x", 1) != 1) return 201;
+    return b->fn(b->arg);
+}
+
+/* The same, with the SIGINT sent as soon as the child is initialised. */
+static inline void run_interrupted(int (*body)(void *), void *arg) {
+    struct conc__intr_body b = {body, arg};
+    run_interrupted_when(conc__ready_first, &b);
 }
 
 /* Interrupted waits use INTR_TIMEOUT and must end well before it: the SIGINT woke them. Except
