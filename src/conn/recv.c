@@ -17,19 +17,48 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include "../internal/conn.h"
 
 #define BODY_START ((size_t)1 << 20)
 
+/* A blocking recv that a SIGINT ends (base/intr_syscall.c). -EINTR from the stub is either our
+ * SIGINT (consumed here) or another signal's handler without SA_RESTART: then just recv again. */
+#if CONC__HAVE_INTR_SYSCALL
+static ssize_t read_intr(conc_conn_t *c, void *p, size_t n) {
+    for (;;) {
+        long r = conc__intr_syscall(SYS_recvfrom, c->fd, (long)p, (long)n, 0, 0);
+        if (r >= 0) return r;
+        if (r == -EINTR) {
+            if (conc__intr_take()) return -EINTR;
+            continue;
+        }
+        if (r == -EAGAIN || r == -EWOULDBLOCK) { /* a non-blocking fd the caller handed us */
+            struct pollfd pf = {c->fd, POLLIN, 0};
+            int w = conc__wait_fds(&pf, 1, INFINITY, true);
+            if (w < 0) return w;
+            continue;
+        }
+        if (r == -ECONNRESET) return 0;
+        return r;
+    }
+}
+#endif
+
 /* Read up to n bytes: > 0 bytes read, 0 at EOF (or a reset), or -ETIMEDOUT / -EINTR / -errno.
  *
- * With no deadline and no SIGINT to honour, a plain blocking recv is the whole wait. Otherwise the
+ * With no deadline and no SIGINT to honour, a plain blocking recv is the whole wait; with SIGINT to
+ * honour and no deadline, on x86_64, a blocking recv the SIGINT handler can cancel (read_intr): the
+ * same three syscalls a side per round trip as the raw loop. Otherwise the
  * read must not block, and the wait is a ppoll (conc__wait_fds). A syscall costs about a
  * microsecond on these VMs, so a header read that found nothing last time waits first instead of
  * trying a recv bound to fail: ping-pong traffic pays ppoll + recv, streaming traffic just recv.
  * A wait that returned within a few microseconds found data already there: try first again. */
 static ssize_t read_some(conc_conn_t *c, void *p, size_t n, double deadline, bool intr,
                          bool header) {
+#if CONC__HAVE_INTR_SYSCALL
+    if (intr && isinf(deadline)) return read_intr(c, p, n);
+#endif
     int flags = (isinf(deadline) && !intr) ? 0 : MSG_DONTWAIT;
     bool wait_first = flags && header && c->wait_first;
     for (;;) {

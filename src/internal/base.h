@@ -65,6 +65,23 @@ CONC_HIDDEN void conc__signals_flush(void);
 static inline void conc__signals_flush(void) {}
 #endif
 
+/* A syscall the main thread can block in without missing a SIGINT (base/intr_syscall.c): returns
+ * the kernel's result (-errno on failure), or -EINTR without making the call when a SIGINT is
+ * pending or arrives before the call completes. Only x86_64, and not under TSan (which runs handlers
+ * too late for it); elsewhere the waits use conc__wait_fds. conc__intr_redirect is for the SIGINT
+ * handler, in the main thread, after counting: it moves an instruction pointer inside
+ * [conc__intr_begin, conc__intr_end) to conc__intr_cancel. */
+#if defined(__x86_64__) && !defined(CONC_TSAN)
+#define CONC__HAVE_INTR_SYSCALL 1
+#else
+#define CONC__HAVE_INTR_SYSCALL 0
+#endif
+#if CONC__HAVE_INTR_SYSCALL
+CONC_HIDDEN long conc__intr_syscall(long nr, long a1, long a2, long a3, long a4, long a5);
+CONC_HIDDEN void conc__intr_redirect(void *ucontext);
+CONC_HIDDEN extern const char conc__intr_begin[], conc__intr_end[], conc__intr_cancel[];
+#endif
+
 /* Interrupt state, written by the signal module's SIGINT handler. */
 CONC_HIDDEN extern uint32_t conc__intr_seq;     /* futex word bumped on every SIGINT */
 CONC_HIDDEN extern uint32_t conc__intr_pending; /* SIGINTs not yet consumed */

@@ -175,6 +175,9 @@ static int set_action(int signo, void (*handler)(int)) {
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = handler;
     sigemptyset(&sa.sa_mask);
+    /* A SIGINT landing inside this handler would see this handler's context, not the main thread's
+     * blocked recv it may have interrupted (base/intr_syscall.c): let it in only after we return. */
+    sigaddset(&sa.sa_mask, SIGINT);
     sa.sa_flags = handler == SIG_DFL ? 0 : CONC_SA_FLAGS;
     return sigaction(signo, &sa, NULL) < 0 ? -errno : 0;
 }

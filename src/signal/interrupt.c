@@ -2,7 +2,8 @@
  *
  * The handler only counts the signal and bumps conc__intr_seq, the second futex word the main
  * thread sleeps on (see base/futex.c), so a sleeping main thread wakes at once and a main thread
- * about to sleep does not. Threads conc starts block SIGINT; if a thread conc did not start takes
+ * about to sleep does not. Where the main thread blocks in a syscall directly (recv on x86_64), the
+ * handler also steers it out of the call through the interrupted context (base/intr_syscall.c). Threads conc starts block SIGINT; if a thread conc did not start takes
  * it anyway, the handler forwards it to the main thread, so only the main thread is interrupted.
  * A SIGINT that arrives while the previous one is still unconsumed restores the default action and
  * re-raises: the second Ctrl+C always kills, even if the program ignores -EINTR.
@@ -21,7 +22,8 @@
 #include "../internal/hooks.h"
 #include "priv.h"
 
-static void on_sigint(int signo) {
+static void on_sigint(int signo, siginfo_t *info, void *uc) {
+    (void)info;
     int saved = errno;
     pid_t main_tid = conc__main_tid();
     if ((pid_t)syscall(SYS_gettid) != main_tid) {
@@ -51,6 +53,12 @@ static void on_sigint(int signo) {
         ssize_t w = write(efd, &one, sizeof one);
         (void)w;
     }
+#if CONC__HAVE_INTR_SYSCALL
+    /* Counted first: a recv cancelled here finds the interrupt to consume (base/intr_syscall.c). */
+    conc__intr_redirect(uc);
+#else
+    (void)uc;
+#endif
     errno = saved;
 }
 
@@ -71,9 +79,9 @@ int conc__interrupt_install(void) {
     conc__signals_flush(); /* TSan: see internal/base.h */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
+    sa.sa_sigaction = on_sigint;
     sigemptyset(&sa.sa_mask);
-    sa.sa_flags = CONC_SA_FLAGS;
+    sa.sa_flags = CONC_SA_FLAGS | SA_SIGINFO;
     if (sigaction(SIGINT, &sa, NULL) < 0) return -errno;
     __atomic_store_n(&conc__intr_enabled, 1, __ATOMIC_RELEASE);
     return 0;
