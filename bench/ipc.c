@@ -6,9 +6,10 @@
  *   socketpair with the same framing done by hand - one send of header+body, a recv of the
  *   4-byte header and one of the body - into a reused buffer. The parent runs on CPU 0, the child
  *   on CPU 1 (a wake-up across vCPUs costs tens of µs on these VMs, so unpinned figures swing with
- *   placement). The parent called conc_init, so its receives take the SIGINT-aware path.
- *   The receiving side then waits in ppoll, with an eventfd for SIGINT (base/fdwait.c): one syscall
- *   more per message than the raw blocking recv.
+ *   placement). The parent called conc_init, so its receives take the SIGINT-aware path: on
+ *   x86_64 a blocking recv the SIGINT handler can cancel (base/intr_syscall.c), the raw loop's
+ *   syscalls exactly; under TSan or elsewhere a ppoll with an eventfd for SIGINT first
+ *   (base/fdwait.c), one syscall more per message than the raw blocking recv.
  * - pipe_roundtrip_64b_thread: the same with both conc sides in threads other than the main one,
  *   which SIGINT does not concern: a plain blocking recv, the raw loop's syscalls exactly.
  * - shm_lifecycle_4k: create a 4 KiB segment, attach it by name, close both, unlink. raw:

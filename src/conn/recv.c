@@ -9,7 +9,13 @@
  * A frame whose peer vanishes half-way (the header or part of the body arrived, then EOF) is
  * CONC_ECLOSED, like a clean EOF: the peer died mid-send, which is not a protocol error, and the
  * incomplete message is dropped. A timeout or an interrupt mid-frame keeps what was read, so the
- * next call resumes where this one stopped. */
+ * next call resumes where this one stopped.
+ *
+ * The wait is the recv itself wherever that can be made safe, because a Pipe round trip is only a
+ * few syscalls and each costs about a microsecond here: a plain blocking recv when no SIGINT
+ * concerns the caller, and in the main thread after conc_init - waiting forever, on x86_64 - a
+ * blocking recv the SIGINT handler can cancel (base/intr_syscall.c). A deadline, or SIGINT
+ * elsewhere (TSan, other architectures), needs a ppoll before a non-blocking recv. */
 #define _GNU_SOURCE
 #include <math.h>
 #include <poll.h>
@@ -47,13 +53,12 @@ static ssize_t read_intr(conc_conn_t *c, void *p, size_t n) {
 
 /* Read up to n bytes: > 0 bytes read, 0 at EOF (or a reset), or -ETIMEDOUT / -EINTR / -errno.
  *
- * With no deadline and no SIGINT to honour, a plain blocking recv is the whole wait; with SIGINT to
- * honour and no deadline, on x86_64, a blocking recv the SIGINT handler can cancel (read_intr): the
- * same three syscalls a side per round trip as the raw loop. Otherwise the
- * read must not block, and the wait is a ppoll (conc__wait_fds). A syscall costs about a
- * microsecond on these VMs, so a header read that found nothing last time waits first instead of
- * trying a recv bound to fail: ping-pong traffic pays ppoll + recv, streaming traffic just recv.
- * A wait that returned within a few microseconds found data already there: try first again. */
+ * With no deadline, a blocking recv is the whole wait: plain, or read_intr's when SIGINT must end
+ * it - the raw loop's three syscalls a side per round trip either way. Otherwise the read must not
+ * block, and the wait is a ppoll (conc__wait_fds). A syscall costs about a microsecond on these
+ * VMs, so a header read that found nothing last time waits first instead of trying a recv bound to
+ * fail: ping-pong traffic pays ppoll + recv, streaming traffic just recv. A wait that returned
+ * within a few microseconds found data already there: try first again. */
 static ssize_t read_some(conc_conn_t *c, void *p, size_t n, double deadline, bool intr,
                          bool header) {
 #if CONC__HAVE_INTR_SYSCALL
