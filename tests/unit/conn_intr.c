@@ -183,6 +183,72 @@ static void recv_interrupted_many(void **state) {
     assert_int_equal(reap(pid), 0);
 }
 
+/* Another signal's handler, installed without SA_RESTART, ends the blocked recv syscall with EINTR:
+ * that is not a KeyboardInterrupt, so recv goes back to sleep; the SIGINT after it still ends it. The
+ * parent sends each signal once the child's main thread sleeps (state S in /proc: in recv). */
+static int usr1_report = -1;
+
+static void on_usr1(int signo) {
+    (void)signo;
+    ssize_t w = write(usr1_report, "u", 1);
+    (void)w;
+}
+
+static bool child_sleeps(pid_t pid) {
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return false;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return false;
+    buf[n] = 0;
+    const char *e = strrchr(buf, ')');
+    return e && e[1] == ' ' && e[2] == 'S';
+}
+
+static char read_report(int fd) {
+    struct pollfd pf = {fd, POLLIN, 0};
+    char c = 0;
+    if (poll(&pf, 1, 5000) != 1 || read(fd, &c, 1) != 1) return 0;
+    return c;
+}
+
+static void other_signal_does_not_end_recv(void **state) {
+    (void)state;
+    int rep[2];
+    assert_int_equal(pipe(rep), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(rep[0]);
+        usr1_report = rep[1];
+        conc_conn_t *a, *b;
+        if (conc_init(0, NULL) < 0 || conc_pipe(&a, &b, true) < 0) _exit(200);
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_usr1; /* no SA_RESTART */
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(SIGUSR1, &sa, NULL) < 0) _exit(201);
+        if (write(rep[1], "r", 1) != 1) _exit(202);
+        void *buf;
+        size_t len;
+        int r = conc_conn_recv(a, &buf, &len, CONC_FOREVER);
+        if (write(rep[1], r == -EINTR ? "i" : "X", 1) != 1) _exit(203);
+        _exit(0);
+    }
+    close(rep[1]);
+    assert_int_equal(read_report(rep[0]), 'r');
+    WAIT_UNTIL(child_sleeps(pid));
+    assert_int_equal(kill(pid, SIGUSR1), 0);
+    assert_int_equal(read_report(rep[0]), 'u');
+    WAIT_UNTIL(child_sleeps(pid)); /* back in recv, or never left it */
+    assert_int_equal(kill(pid, SIGINT), 0);
+    assert_int_equal(read_report(rep[0]), 'i');
+    close(rep[0]);
+    assert_int_equal(reap(pid), 0);
+}
+
 /* Other threads are never interrupted: a recv in a second thread just times out. */
 static void *thread_recv(void *arg) {
     void *buf;
@@ -213,4 +279,5 @@ CONC_TEST_MAIN(cmocka_unit_test(recv_interrupted), cmocka_unit_test(recv_forever
                cmocka_unit_test(poll_interrupted),
                cmocka_unit_test(send_interrupted_before_first_byte),
                cmocka_unit_test(wait_interrupted), cmocka_unit_test(other_threads_not_interrupted),
-               cmocka_unit_test(recv_pending_before_call), cmocka_unit_test(recv_interrupted_many))
+               cmocka_unit_test(recv_pending_before_call), cmocka_unit_test(recv_interrupted_many),
+               cmocka_unit_test(other_signal_does_not_end_recv))
