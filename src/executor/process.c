@@ -48,7 +48,6 @@
 
 struct batch {
     struct batch *next;
-    double sent_at;
     const char *name;
     size_t n, answered;
     bool started;
@@ -75,7 +74,8 @@ struct worker {
     struct batch *cur, *last;
     unsigned inflight;
     const char *fast_name; /* its last batch was quick, and of this work: DEPTH_FAST for it */
-    double last_done_at;   /* when its last batch was answered */
+    double task_s;         /* its time a task over its latest batches (the ring's ran, busy_ns) */
+    uint64_t ran0, busy0;  /* the ring's ran and busy_ns when task_s was last measured */
     unsigned char *rbuf;   /* the manager reads the socket in bulk and cuts frames itself */
     size_t rlen, rcap;
     struct conc__w_ring *ring; /* NULL: the worker answers on the Pipe alone */
@@ -110,6 +110,9 @@ struct ppool {
     conc_thread_t *manager;
     uint32_t refs;
     uint32_t helpers; /* atomic: waiting threads taking ring answers themselves (help_wait) */
+    uint32_t
+        sleep_mode; /* the manager asleep: what it asked the rings' `sleeping` to be; 0 awake */
+    bool quiet;     /* helpers told the workers not to ring meanwhile (help_wait) */
 };
 
 static void pool_unref(struct ppool *p) {
@@ -260,7 +263,6 @@ static void dispatch_locked(struct ppool *p, struct donelist *d) {
         unsigned inflight0 = w->inflight;
         uint64_t sent0 = w->sent;
         size_t len = 0;
-        double now = conc_monotonic();
         while (p->head && room_for(w, p->head) && !(p->max_tasks && w->sent >= p->max_tasks) &&
                len < 65536) {
             struct batch *b = p->head;
@@ -274,7 +276,6 @@ static void dispatch_locked(struct ppool *p, struct donelist *d) {
             p->head = b->next;
             if (!p->head) p->tail = NULL;
             b->next = NULL;
-            b->sent_at = now;
             if (b->name != w->fast_name) w->fast_name = NULL;
             if (w->last)
                 w->last->next = b;
@@ -458,7 +459,8 @@ static int start_worker(struct ppool *p, unsigned idx) {
     }
     struct conc__w_ring *ring = make_ring(mine);
     pthread_mutex_lock(&p->mu);
-    *w = (struct worker){.proc = proc, .conn = mine, .gen = gen, .alive = true, .ring = ring};
+    *w = (struct worker){
+        .proc = proc, .conn = mine, .gen = gen, .alive = true, .ring = ring, .task_s = INFINITY};
     pthread_mutex_unlock(&p->mu);
     return 0;
 }
@@ -479,14 +481,22 @@ static void on_answer(struct ppool *p, struct worker *w, int32_t rc, const unsig
     done_add(d, f, rc, data, rc >= 0 ? len : 0);
     w->done++;
     if (b->answered == b->n) {
-        double now = conc_monotonic();
-        double began = b->sent_at > w->last_done_at ? b->sent_at : w->last_done_at;
-        bool fast = b->n && (now - began) / (double)b->n < FAST_TASK;
+        /* The worker's own clock, not the pool's: timed from when the previous answer was seen,
+         * two answers collected together (a late manager) made a 2 ms task look instant, and
+         * its worker was then sent DEPTH_FAST batches of it while the other workers idled. The
+         * figures come from untrusted memory: they only tune the depth. */
+        if (w->ring) {
+            uint64_t ran = __atomic_load_n(&w->ring->ran, __ATOMIC_RELAXED),
+                     busy = __atomic_load_n(&w->ring->busy_ns, __ATOMIC_RELAXED);
+            if (ran > w->ran0 && busy >= w->busy0)
+                w->task_s = (double)(busy - w->busy0) * 1e-9 / (double)(ran - w->ran0);
+            if (ran != w->ran0) w->ran0 = ran, w->busy0 = busy;
+        }
+        bool fast = b->n && w->task_s < FAST_TASK;
         /* quick for this work only, and only while nothing else waits in the worker: a batch of
          * the same work then never waits behind something slower */
         for (struct batch *o = b->next; o && fast; o = o->next) fast = o->name == b->name;
         w->fast_name = fast ? b->name : NULL;
-        w->last_done_at = now;
         w->cur = b->next;
         if (!w->cur) w->last = NULL;
         w->inflight--;
@@ -689,6 +699,13 @@ static void reap(conc_process_t *proc) {
     conc_process_free(proc);
 }
 
+/* Every live ring's `sleeping` (lock held): what the manager, or a helper, asks of the workers. */
+static void set_sleeping(struct ppool *p, uint32_t v) {
+    for (unsigned i = 0; i < p->n; i++)
+        if (p->w[i].alive && p->w[i].ring)
+            __atomic_store_n(&p->w[i].ring->sleeping, v, __ATOMIC_SEQ_CST);
+}
+
 /* The manager's timer while tasks are in flight: from 1 ms, doubling while nothing comes. */
 #define POLL_MIN_MS 1
 #define POLL_MAX_MS 32
@@ -707,17 +724,20 @@ static void *manager(void *arg) {
         pthread_mutex_lock(&p->mu);
         for (unsigned i = 0; i < p->n; i++)
             if (p->w[i].alive && p->w[i].ring && p->w[i].inflight) timeout = poll_ms;
-        for (unsigned i = 0; i < p->n; i++)
-            if (p->w[i].alive && p->w[i].ring)
-                __atomic_store_n(&p->w[i].ring->sleeping, timeout < 0 ? 2 : 1, __ATOMIC_SEQ_CST);
-        /* (a waiting thread that helps takes the rings' answers: no need to hurry for them) */
+        /* (a waiting thread that helps takes the rings' answers: no bells while it does, and no
+         * need to hurry for them - the last helper to leave asks for bells again) */
         bool helped = conc__load(&p->helpers) != 0;
+        p->sleep_mode = timeout < 0 ? 2 : 1;
+        p->quiet = helped;
+        set_sleeping(p, helped ? 0 : p->sleep_mode);
         for (unsigned i = 0; i < p->n; i++)
             if (p->w[i].alive && !helped && ring_pending(&p->w[i])) timeout = 0;
         pthread_mutex_unlock(&p->mu);
         int n = epoll_wait(p->epfd, evs, 32, timeout);
         bool found = false;
         pthread_mutex_lock(&p->mu);
+        p->sleep_mode = 0;
+        p->quiet = false;
         for (unsigned i = 0; i < p->n; i++)
             if (p->w[i].alive && p->w[i].ring)
                 __atomic_store_n(&p->w[i].ring->sleeping, 0, __ATOMIC_RELAXED);
@@ -825,8 +845,8 @@ static void *manager(void *arg) {
  * they keep coming: no hop through the manager (a futex wake-up per round of answers, and every
  * future's cache lines crossing to the manager's CPU and back). It tops the workers up as the
  * manager would. It never reads the Pipes (the manager reads them without the lock) and gives up
- * after HELP_IDLE without an answer: then it sleeps as usual and the manager completes the
- * future. Between looks it yields its CPU after a few spins: with more runnable threads than
+ * after HELP_IDLE without an answer, or at once when no worker's last batch was quick (under
+ * FAST_TASK a task): then it sleeps as usual and the manager completes the future. Between looks it yields its CPU after a few spins: with more runnable threads than
  * CPUs (a pool as large as the machine, plus the submitter), spinning would take the time of the
  * very worker it waits for. */
 #define HELP_IDLE  50e-6
@@ -842,24 +862,49 @@ static void help_watch(void *ctx, conc_future_t *f) {
     pool_unref(ctx);
 }
 
+/* Take what the rings hold (lock held); true if anything was. */
+static bool take_rings(struct ppool *p, struct donelist *d) {
+    bool got = false;
+    for (unsigned i = 0; i < p->n; i++) {
+        struct worker *w = &p->w[i];
+        if (w->alive && !w->dead && ring_pending(w)) {
+            take_answers(p, w, d, true);
+            got = true;
+        }
+    }
+    if (got) dispatch_locked(p, d);
+    return got;
+}
+
 static int help_wait(void *ctx, conc_future_t *f, double deadline) {
     struct ppool *p = ctx;
     double give_up = 0;
     unsigned empty = 0;
     int r = -EAGAIN;
-    conc__add(&p->helpers, 1);
+    /* Only while some worker streams quick answers: otherwise the next one is at least
+     * FAST_TASK away, and a spin would take CPU time from the workers (a CPU-bound map). */
+    bool quick = false;
+    pthread_mutex_lock(&p->mu);
+    for (unsigned i = 0; i < p->n; i++)
+        if (p->w[i].alive && p->w[i].fast_name) quick = true;
+    if (quick) {
+        conc__add(&p->helpers, 1);
+        /* a sleeping manager need not be woken for what this thread takes */
+        if (p->sleep_mode && !p->quiet) {
+            p->quiet = true;
+            set_sleeping(p, 0);
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (!quick) {
+        pool_unref(p);
+        return -EAGAIN;
+    }
     while (!conc_future_done(f)) {
         bool got = false;
         if (pthread_mutex_trylock(&p->mu) == 0) {
             struct donelist d = {0};
-            for (unsigned i = 0; i < p->n; i++) {
-                struct worker *w = &p->w[i];
-                if (w->alive && !w->dead && ring_pending(w)) {
-                    take_answers(p, w, &d, true);
-                    got = true;
-                }
-            }
-            if (got) dispatch_locked(p, &d);
+            got = take_rings(p, &d);
             pthread_mutex_unlock(&p->mu);
             done_flush(&d);
         }
@@ -882,7 +927,20 @@ static int help_wait(void *ctx, conc_future_t *f, double deadline) {
         else
             conc__cpu_relax();
     }
-    conc__sub(&p->helpers, 1);
+    /* Leaving: the last helper asks for bells again, then looks once more. A worker that
+     * published while bells were off rang none; the order that makes the look enough (all
+     * sequentially consistent): the worker's exchange of `tail`, its load of `sleeping` (0),
+     * the store of `sleeping` below (or the manager's, which saw `helpers` not 0 before the
+     * decrement and took the lock before this section), the load of `tail` in ring_pending. */
+    struct donelist d = {0};
+    pthread_mutex_lock(&p->mu);
+    if (conc__sub(&p->helpers, 1) == 0 && p->quiet) {
+        p->quiet = false;
+        set_sleeping(p, p->sleep_mode);
+    }
+    take_rings(p, &d);
+    pthread_mutex_unlock(&p->mu);
+    done_flush(&d);
     pool_unref(p);
     if (r == -EINTR) return r;
     return conc_future_done(f) ? 0 : -EAGAIN;

@@ -15,7 +15,9 @@
  * holds; otherwise the manager, which knows work is in flight, looks at the ring on a short timer.
  * A manager that went to sleep with nothing in flight has no timer (a submit may hand a batch
  * straight to the worker meanwhile): it says so (`sleeping` 2) and the worker then also rings
- * before each further task while answers wait unannounced.
+ * before each further task while answers wait unannounced. While a waiting thread takes the
+ * answers from the rings itself, `sleeping` stays 0 - nobody needs the bell - and the last such
+ * thread to leave puts back what the manager asked, then looks at the rings once more.
  * No barrier per record: `tail` is published with a release store, and each side reads the
  * other's word (tail, head) only when what it saw last is used up - they are lines the other side
  * writes. A bell is a sequentially consistent exchange of `tail`, then a load of `sleeping`,
@@ -61,7 +63,13 @@ struct conc__w_result {
 
 struct conc__w_ring {
     uint64_t tail; /* atomic, written by the worker: the end of the published records */
-    char pad1[56];
+    /* atomic, written by the worker after each batch: how many tasks its finished batches held
+     * and how long it spent running them (ns). The pool judges from these whether a worker
+     * streams quick tasks - the time between two answers it sees says nothing when it collects
+     * them late, several at once. On the tail's line: the pool reads that line anyway. */
+    uint64_t ran;
+    uint64_t busy_ns;
+    char pad1[40];
     uint64_t head; /* atomic, written by the pool: what it has consumed */
     char pad2[56];
     uint32_t sleeping; /* atomic: the manager is about to sleep, 1 with its timer, 2 without */

@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 #include "conc/conn.h"
 #include "../internal/conn.h"
@@ -28,8 +29,27 @@ struct wk {
     struct conc__w_ring *ring; /* NULL: every answer goes on the Pipe */
     unsigned char *rdata;
     uint64_t tail, announced, seq;
-    uint64_t head; /* the pool's head as last read */
+    uint64_t head;               /* the pool's head as last read */
+    uint64_t ran, busy_ns, mark; /* the ring's ran and busy_ns; when the worker last got busy */
 };
+
+static uint64_t now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* After a batch of n tasks: one clock read a batch (the start is the end of the previous batch,
+ * or the end of the wait for this one). */
+static void account(struct wk *w, uint64_t n) {
+    uint64_t now = now_ns();
+    w->busy_ns += now - w->mark;
+    w->mark = now;
+    w->ran += n;
+    if (!w->ring) return;
+    __atomic_store_n(&w->ring->ran, w->ran, __ATOMIC_RELAXED);
+    __atomic_store_n(&w->ring->busy_ns, w->busy_ns, __ATOMIC_RELAXED);
+}
 
 static int send_all(int fd, struct iovec *iov, int n) {
     struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)n};
@@ -119,6 +139,8 @@ static void take_ring(struct wk *w, int fd) {
     w->ring = m;
     w->rdata = (unsigned char *)m + CONC__RING_HDR;
     w->tail = w->announced = __atomic_load_n(&w->ring->tail, __ATOMIC_ACQUIRE);
+    w->ran = __atomic_load_n(&w->ring->ran, __ATOMIC_RELAXED);
+    w->busy_ns = __atomic_load_n(&w->ring->busy_ns, __ATOMIC_RELAXED);
     w->head = __atomic_load_n(&w->ring->head, __ATOMIC_ACQUIRE);
 }
 
@@ -242,6 +264,7 @@ static int serve(struct wk *w, uint32_t max_tasks) {
         if (!next_frame(w, w->off, true, &m, &mlen, &end)) {
             /* about to idle: whatever is unannounced must reach the pool now */
             if (bell(w) < 0 || fill(w) < 0) return 0;
+            w->mark = now_ns();
             continue;
         }
         uint32_t kind = 0;
@@ -259,6 +282,7 @@ static int serve(struct wk *w, uint32_t max_tasks) {
         long ran = run_frame(w, m, mlen);
         w->off = end;
         if (ran < 0) return 0;
+        account(w, (uint64_t)ran);
         done += (uint64_t)ran;
         if (max_tasks && done >= max_tasks) {
             bell(w);

@@ -2,8 +2,10 @@
  * the ring is really mapped in the workers; results of every size come back in order when some
  * travel in the ring and some (too large, or a full ring) on the Pipe; an answer is not held back
  * by a long task after it in the same chunk; a worker SIGKILLed mid-chunk, after earlier answers
- * sat in its ring unannounced, fails only the task it was running; and a long task does not
- * gather a stream of quick ones behind it. Signals go only to the pool's own workers. */
+ * sat in its ring unannounced, fails only the task it was running; a long task does not gather a
+ * stream of quick ones behind it; and slow tasks are never piled on one worker while another
+ * idles, however the pool collects their answers; a waiting thread that took answers itself
+ * (bells off meanwhile) leaves the workers ringing. Signals go only to the pool's own workers. */
 /* TEST_TIMEOUT: 120 */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -75,6 +77,34 @@ static int step(const void *arg, size_t len, conc_bytes_t *out) {
     return 0;
 }
 CONC_WORK(step)
+
+/* Arrivals 2k and 2k+1 pair up: each waits (5 s at most) for its partner, then spins 1 ms of its
+ * own. A worker cannot start its next task while one waits, so the partner comes from the other
+ * worker; the result is 1 if none came. The argument is the shm name. */
+static int paired(const void *arg, size_t len, conc_bytes_t *out) {
+    char name[128];
+    if (len >= sizeof name) return -EINVAL;
+    memcpy(name, arg, len);
+    name[len] = 0;
+    conc_shm_t *s;
+    if (conc_shm_attach(&s, name) != 0) return -EIO;
+    uint32_t *arrived = conc_shm_buf(s);
+    uint32_t me = conc__add(arrived, 1) - 1, want = me / 2 * 2 + 2;
+    conc__futex_wake(arrived, INT32_MAX, true);
+    double deadline = conc_monotonic() + 5;
+    uint32_t now;
+    while ((now = conc__load(arrived)) < want && conc_monotonic() < deadline)
+        conc__wait(arrived, now, deadline, true);
+    int alone = conc__load(arrived) < want;
+    for (double end = conc_monotonic() + 1e-3; conc_monotonic() < end;) {
+    }
+    conc_shm_close(s);
+    out->data = malloc(sizeof alone);
+    memcpy(out->data, &alone, sizeof alone);
+    out->len = sizeof alone;
+    return 0;
+}
+CONC_WORK(paired)
 
 static conc_executor_t *pool(conc_start_method_t m, unsigned n) {
     return pool_with(m, n, 0, NULL);
@@ -249,6 +279,79 @@ static void long_task_after_stream(void **state) {
     conc_shm_close(s);
 }
 
+static void flag_done(conc_future_t *f, void *arg) {
+    (void)f;
+    conc__store((uint32_t *)arg, 1);
+    conc__futex_wake(arg, 1, false);
+}
+
+/* A waiting thread that helped (bells off) and gave up must leave the workers ringing: the
+ * manager went to sleep with nothing in flight, so without a bell it would never look again. */
+static void answer_after_helper_left(void **state) {
+    (void)state;
+    conc_shm_t *s;
+    assert_int_equal(conc_shm_create(&s, NULL, 4096), 0);
+    const char *name = conc_shm_name(s);
+    uint32_t *word = conc_shm_buf(s);
+    conc_executor_t *ex = pool(CONC_START_FORK, 1);
+    unsigned char q[160], g[160];
+    /* quick answers of this work: the next wait on it helps */
+    for (int i = 0; i < 200; i++) {
+        conc_future_t *f;
+        assert_int_equal(conc_executor_submit(ex, step, q, step_arg(q, 3, name), &f), 0);
+        assert_int_equal(result_of(f, NULL), 0);
+        conc_future_release(f);
+    }
+    conc_future_t *gated;
+    assert_int_equal(conc_executor_submit(ex, step, g, step_arg(g, -1, name), &gated), 0);
+    wait_pid(&word[0]);
+    assert_int_equal(conc_future_wait(gated, 0.2), -ETIMEDOUT);
+    /* from here only the manager may complete it: a callback, not a wait (which would help) */
+    uint32_t done = 0;
+    conc_future_add_done_callback(gated, flag_done, &done);
+    conc__store(&word[1], 1);
+    conc__futex_wake(&word[1], 1, true);
+    double deadline = conc_monotonic() + 30;
+    while (!conc__load(&done) && conc_monotonic() < deadline) conc__wait(&done, 0, deadline, false);
+    assert_true(conc__load(&done));
+    assert_int_equal(result_of(gated, NULL), 0);
+    conc_future_release(gated);
+    conc_executor_free(ex);
+    conc_shm_unlink(s);
+    conc_shm_close(s);
+}
+
+/* 2 workers, 60 tasks that each need a partner on the other worker: all but at most DEPTH find
+ * one, so no worker was sent a pile of them. The submitter waits on each in turn (it takes the answers
+ * from the rings itself), which is when a worker's answers get collected several at once. */
+static void slow_tasks_balanced(void **state) {
+    (void)state;
+    conc_shm_t *s;
+    assert_int_equal(conc_shm_create(&s, NULL, 4096), 0);
+    const char *name = conc_shm_name(s);
+    conc_executor_t *ex = pool(CONC_START_FORK, 2);
+    enum { N = 60 };
+    conc_bytes_t args[N];
+    conc_future_t *fs[N];
+    for (int i = 0; i < N; i++) args[i] = (conc_bytes_t){(void *)name, strlen(name)};
+    assert_int_equal(conc_executor_map(ex, paired, args, N, 1, fs), 0);
+    int alone = 0;
+    for (int i = 0; i < N; i++) {
+        conc_bytes_t *b;
+        assert_int_equal(result_of(fs[i], &b), 0);
+        int a;
+        memcpy(&a, b->data, sizeof a);
+        alone += a;
+        conc_future_release(fs[i]);
+    }
+    /* DEPTH (2): a worker whose answers were collected late near the end may be sent that many
+     * more than the other; piled up as quick work (DEPTH_FAST), 7-13 of 60 were alone */
+    assert_true(alone <= 2);
+    conc_executor_free(ex);
+    conc_shm_unlink(s);
+    conc_shm_close(s);
+}
+
 PROCESS_TEST_MAIN(cmocka_unit_test(ring_in_use_fork), cmocka_unit_test(ring_in_use_spawn),
                   cmocka_unit_test(ring_in_use_forkserver), cmocka_unit_test(sizes_in_order_fork),
                   cmocka_unit_test(sizes_in_order_spawn),
@@ -256,4 +359,5 @@ PROCESS_TEST_MAIN(cmocka_unit_test(ring_in_use_fork), cmocka_unit_test(ring_in_u
                   cmocka_unit_test(answer_not_held_back), cmocka_unit_test(killed_mid_chunk_fork),
                   cmocka_unit_test(killed_mid_chunk_spawn),
                   cmocka_unit_test(killed_mid_chunk_forkserver),
-                  cmocka_unit_test(long_task_after_stream))
+                  cmocka_unit_test(long_task_after_stream), cmocka_unit_test(slow_tasks_balanced),
+                  cmocka_unit_test(answer_after_helper_left))
