@@ -48,7 +48,7 @@ TARGETS = {
     "manager_dict_call": ("Manager dict set/get through a proxy (peer: raw socketpair round trip)", "ns", None, 3),
     "manager_update_10k": ("Manager dict.update of 10,000 pairs in one call (peer: 10,000 calls)", "ms", None, None),
     "manager_8_clients": ("Manager, 8 client processes, total (peer: 1 client)", "kcalls/s", None, None),
-    "executor_primes_scaling": ("ProcessPool CPU-bound map, speed-up 1 -> 2 workers (target >= 1.8)", "x", None, None),
+    "executor_primes_scaling": ("ProcessPool CPU-bound map, speed-up 1 -> 2 workers (peer: 1 -> 2 forked processes, no pool)", "x", None, None),
 }
 
 
