@@ -39,8 +39,8 @@ static uint64_t now_ns(void) {
     return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
-/* After a batch of n tasks: one clock read a batch (the start is the end of the previous batch,
- * or the end of the wait for this one). */
+/* A batch of n tasks ran: one clock read a batch (the start is the end of the previous batch, or
+ * the end of the wait for this one). */
 static void account(struct wk *w, uint64_t n) {
     uint64_t now = now_ns();
     w->busy_ns += now - w->mark;
@@ -249,6 +249,9 @@ static long run_frame(struct wk *w, const unsigned char *m, size_t len) {
         int rc = fn ? fn(m + off, (size_t)alen, &out) : -ENOENT;
         off += (size_t)alen;
         if (rc > 0) rc = 0;
+        /* before the batch's last answer: the figures then go out with its `tail`, in one
+         * ownership of that line (after it, the pool would pull the line back once more) */
+        if (i + 1 == h.n) account(w, h.n);
         int r = answer(w, rc, rc < 0 ? NULL : out.data, rc < 0 ? 0 : out.len);
         free(out.data);
         if (r < 0) return r;
@@ -282,7 +285,6 @@ static int serve(struct wk *w, uint32_t max_tasks) {
         long ran = run_frame(w, m, mlen);
         w->off = end;
         if (ran < 0) return 0;
-        account(w, (uint64_t)ran);
         done += (uint64_t)ran;
         if (max_tasks && done >= max_tasks) {
             bell(w);
