@@ -13,10 +13,11 @@
  * A worker that dies (SIGKILL, a crashing work function, anything) is seen through its sentinel
  * or the end of its Pipe. Everything it published is then read (the Pipe to its end, the ring to
  * its last whole record); the task it was running - the first one not yet answered, since each
- * answer is published whole or not at all, in order - fails with CONC_EBROKEN; the rest of the batch goes back to the front of the queue; a new worker
- * takes the dead one's place. Nothing else is affected: CPython's Pool hangs here (bpo-22393) and
- * ProcessPoolExecutor fails every pending future (BrokenProcessPool). Only an initializer that
- * fails breaks the pool, as in CPython, since every replacement would fail the same way.
+ * answer is published whole or not at all, in order - fails with CONC_EBROKEN; the rest of the
+ * batch goes back to the front of the queue; a new worker takes the dead one's place. Nothing
+ * else is affected: CPython's Pool hangs here (bpo-22393) and ProcessPoolExecutor fails every
+ * pending future (BrokenProcessPool). Only an initializer that fails breaks the pool, as in
+ * CPython, since every replacement would fail the same way.
  *
  * Futures are completed outside the pool's lock (their callbacks may submit again): what is
  * decided under the lock is collected in a `done` list and finished after unlocking.
@@ -109,10 +110,9 @@ struct ppool {
     int epfd, efd;
     conc_thread_t *manager;
     uint32_t refs;
-    uint32_t helpers; /* atomic: waiting threads taking ring answers themselves (help_wait) */
-    uint32_t
-        sleep_mode; /* the manager asleep: what it asked the rings' `sleeping` to be; 0 awake */
-    bool quiet;     /* helpers told the workers not to ring meanwhile (help_wait) */
+    uint32_t helpers;    /* atomic: waiting threads taking ring answers themselves (help_wait) */
+    uint32_t sleep_mode; /* the rings' `sleeping` the sleeping manager asked for; 0: awake */
+    bool quiet;          /* helpers told the workers not to ring meanwhile (help_wait) */
 };
 
 static void pool_unref(struct ppool *p) {
@@ -846,9 +846,10 @@ static void *manager(void *arg) {
  * future's cache lines crossing to the manager's CPU and back). It tops the workers up as the
  * manager would. It never reads the Pipes (the manager reads them without the lock) and gives up
  * after HELP_IDLE without an answer, or at once when no worker's last batch was quick (under
- * FAST_TASK a task): then it sleeps as usual and the manager completes the future. Between looks it yields its CPU after a few spins: with more runnable threads than
- * CPUs (a pool as large as the machine, plus the submitter), spinning would take the time of the
- * very worker it waits for. */
+ * FAST_TASK a task): then it sleeps as usual and the manager completes the future. Between looks
+ * it yields its CPU after a few spins: with more runnable threads than CPUs (a pool as large as
+ * the machine, plus the submitter), spinning would take the time of the very worker it waits
+ * for. */
 #define HELP_IDLE  50e-6
 #define HELP_SPINS 32
 

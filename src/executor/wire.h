@@ -64,9 +64,10 @@ struct conc__w_result {
 struct conc__w_ring {
     uint64_t tail; /* atomic, written by the worker: the end of the published records */
     /* atomic, written by the worker before it publishes each batch's last answer: how many tasks
-     * its finished batches held and how long it spent running them (ns). The pool judges from these whether a worker
-     * streams quick tasks - the time between two answers it sees says nothing when it collects
-     * them late, several at once. On the tail's line: the pool reads that line anyway. */
+     * its finished batches held and how long it spent running them (ns). The pool judges from
+     * these whether a worker streams quick tasks - the time between two answers it sees says
+     * nothing when it collects them late, several at once. On the tail's line: the pool reads
+     * that line anyway. */
     uint64_t ran;
     uint64_t busy_ns;
     char pad1[40];

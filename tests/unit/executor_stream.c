@@ -322,8 +322,9 @@ static void answer_after_helper_left(void **state) {
 }
 
 /* 2 workers, 60 tasks that each need a partner on the other worker: all but at most DEPTH find
- * one, so no worker was sent a pile of them. The submitter waits on each in turn (it takes the answers
- * from the rings itself), which is when a worker's answers get collected several at once. */
+ * one, so no worker was sent a pile of them. The submitter waits on each in turn (it takes the
+ * answers from the rings itself), which is when a worker's answers get collected several at
+ * once. */
 static void slow_tasks_balanced(void **state) {
     (void)state;
     conc_shm_t *s;
