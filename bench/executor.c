@@ -7,7 +7,8 @@
  *   request/response over a socketpair with a forked child, in the same layout (submitter on CPU 0,
  *   worker on CPU 1, pinned by the pool's initializer) - the issue's target is <= 3x.
  * - executor_thread_map / executor_process_map_1 / _64: map of 20,000 tiny tasks over 2 workers,
- *   chunksize 1 and 64 (the thread pool ignores it), ns per task (unpinned: both cores).
+ *   chunksize 1 and 64 (the thread pool ignores it), ns per task (unpinned: both cores), after two
+ *   maps of that size to warm up.
  * - executor_to_thread_roundtrip: conc_to_thread of a trivial function from a task, warm (the
  *   loop's default pool), vs asyncio.to_thread.
  * - executor_primes_scaling: a CPU-bound map (count primes below 1,000,000 in 64 slices) on a
@@ -147,7 +148,10 @@ static double map_ns(conc_executor_t *ex, size_t n, size_t chunk) {
 
 static void map_row(const char *row, conc_executor_t *ex, size_t chunk) {
     double v[7];
-    map_ns(ex, 2000, chunk); /* warm */
+    /* warm: the first maps of this size fault in the memory of their futures and lists, each
+     * page a microsecond or more on a VM (bench/executor.py warms CPython the same way) */
+    map_ns(ex, MAPN, chunk);
+    map_ns(ex, MAPN, chunk);
     for (int i = 0; i < 7; i++) v[i] = map_ns(ex, MAPN, chunk);
     printf("%s\tns/task\t%.1f\tnan\tnan\n", row, bench_median(v, 7));
     fflush(stdout);

@@ -145,8 +145,10 @@ static void drop(conc_future_t **fs, size_t n) {
     }
 }
 
-/* The futures of args[0..n-1]: small arguments in shared blocks of SLAB_TASKS, the rest alone. */
-static int make(const conc_bytes_t *args, size_t n, conc_future_t **fs, conc_bytes_t *copies) {
+/* The futures of args[0..n-1], with ex's waiter: small arguments in shared blocks of SLAB_TASKS,
+ * the rest alone. */
+static int make(conc_executor_t *ex, const conc_bytes_t *args, size_t n, conc_future_t **fs,
+                conc_bytes_t *copies) {
     for (size_t i = 0; i < n; i++)
         if (!args[i].data && args[i].len) return -EINVAL;
     for (size_t i = 0; i < n;) {
@@ -160,6 +162,7 @@ static int make(const conc_bytes_t *args, size_t n, conc_future_t **fs, conc_byt
             for (size_t j = i; j < i + k; j++) {
                 conc_future_t *f = conc__future_init_in(m, slab_dispose);
                 fs[j] = setup(f, s, args[j].data, args[j].len, copies ? &copies[j] : NULL);
+                if (ex->waiter) conc_work_set_waiter(f, ex->waiter, ex->waiter_ctx);
                 m += entry_size(args[j].len);
             }
             i += k;
@@ -167,6 +170,7 @@ static int make(const conc_bytes_t *args, size_t n, conc_future_t **fs, conc_byt
         }
         if (!(fs[i] = conc__work_future(args[i].data, args[i].len, copies ? &copies[i] : NULL)))
             goto nomem;
+        if (ex->waiter) conc_work_set_waiter(fs[i], ex->waiter, ex->waiter_ctx);
         i++;
         continue;
     nomem:
@@ -193,7 +197,7 @@ int conc_executor_submit(conc_executor_t *ex, conc_work_fn fn, const void *arg, 
     if ((r = enter(ex)) < 0) return r;
     conc_bytes_t a = {(void *)arg, len}, copy;
     conc_future_t *fut;
-    r = make(&a, 1, &fut, &copy);
+    r = make(ex, &a, 1, &fut, &copy);
     if (r == 0) {
         r = ex->ops->submit(ex->impl, fn, name, &copy, 1, &fut);
         if (r < 0)
@@ -220,7 +224,7 @@ int conc_executor_map(conc_executor_t *ex, conc_work_fn fn, const conc_bytes_t *
         free(copies);
         return r;
     }
-    r = make(args, n, fs, copies);
+    r = make(ex, args, n, fs, copies);
     if (r == 0) {
         /* A thread pool takes each argument as its own task: chunks would only delay results. */
         size_t step = !name || chunksize <= 1 ? (name ? 1 : n) : chunksize;

@@ -17,6 +17,10 @@ struct conc_executor {
      * once, not once per chunk. Each future's argument is conc__work_arg(fs[i]). */
     int (*submit_chunks)(void *impl, const char *name, size_t n, size_t step,
                          conc_future_t *const *fs);
+    /* Optional (the process pool): the waiter every future gets as it is made, while its memory
+     * is in the cache - not in a pass of its own over a map's megabytes of futures. */
+    const conc_work_waiter_t *waiter;
+    void *waiter_ctx;
 };
 
 /* A fresh pending future owning a copy of arg (in *copy), with one extra reference for the

@@ -27,6 +27,7 @@
  * a waiting shutdown leaves no worker process behind. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
@@ -52,8 +53,7 @@ struct batch {
     const char *name;
     size_t n, answered;
     bool started;
-    conc_bytes_t *args;
-    conc_future_t **fs;
+    conc_future_t **fs; /* each carries its argument (conc__work_arg) */
 };
 
 /* Batches sent to one worker and not fully answered, oldest first: the worker runs them in this
@@ -111,7 +111,8 @@ struct ppool {
     conc_thread_t *manager;
     uint32_t refs;
     uint32_t helpers;    /* atomic: waiting threads taking ring answers themselves (help_wait) */
-    uint32_t sleep_mode; /* the rings' `sleeping` the sleeping manager asked for; 0: awake */
+    double help_at;      /* when one last found answers there (lock held; 0: it gave up) */
+    uint32_t sleep_mode; /* the rings' `sleeping` the sleeping manager asked for; 0: no bells */
     bool quiet;          /* helpers told the workers not to ring meanwhile (help_wait) */
 };
 
@@ -140,22 +141,26 @@ static void done_add(struct donelist *d, conc_future_t *f, int rc, void *data, s
     d->v[d->n++] = (struct done){f, rc, data, len};
 }
 
-static void done_flush(struct donelist *d) {
+/* Finish what was collected; the list keeps its memory for the next round (the manager's does:
+ * a list of thousands of answers is an mmap'd block, freed and faulted in again each round). */
+static void done_run(struct donelist *d) {
     for (size_t i = 0; i < d->n; i++)
         conc_work_finish(d->v[i].f, d->v[i].rc, d->v[i].data, d->v[i].len);
+    d->n = 0;
+}
+
+static void done_flush(struct donelist *d) {
+    done_run(d);
     free(d->v);
     *d = (struct donelist){0};
 }
 
-/* A batch of fs[0..n-1]; args NULL: each future's own (conc__work_arg). */
-static struct batch *batch_new(const char *name, const conc_bytes_t *args, size_t n,
-                               conc_future_t *const *fs) {
-    struct batch *b = malloc(sizeof *b + n * (sizeof *b->args + sizeof *b->fs));
+/* A batch of fs[0..n-1]. */
+static struct batch *batch_new(const char *name, size_t n, conc_future_t *const *fs) {
+    struct batch *b = malloc(sizeof *b + n * sizeof *b->fs);
     if (!b) return NULL;
     *b = (struct batch){.name = name, .n = n};
-    b->args = (conc_bytes_t *)(b + 1);
-    b->fs = (conc_future_t **)(b->args + n);
-    for (size_t i = 0; i < n; i++) b->args[i] = args ? args[i] : conc__work_arg(fs[i]);
+    b->fs = (conc_future_t **)(b + 1);
     memcpy(b->fs, fs, n * sizeof *fs);
     return b;
 }
@@ -174,7 +179,7 @@ static void wake_manager(struct ppool *p) {
 /* Append the TASKS frame of a batch (with its Connection header) to a growing buffer. */
 static int frame_batch(unsigned char **buf, size_t *len, size_t *cap, const struct batch *b) {
     size_t nlen = strlen(b->name), body = sizeof(struct conc__w_tasks) + nlen;
-    for (size_t i = 0; i < b->n; i++) body += sizeof(uint64_t) + b->args[i].len;
+    for (size_t i = 0; i < b->n; i++) body += sizeof(uint64_t) + conc__work_arg(b->fs[i]).len;
     size_t need = *len + CONC__FRAME_HDR_MAX + body;
     if (need > *cap) {
         size_t nc = *cap ? *cap : 4096;
@@ -192,10 +197,11 @@ static int frame_batch(unsigned char **buf, size_t *len, size_t *cap, const stru
     memcpy(q, b->name, nlen);
     q += nlen;
     for (size_t i = 0; i < b->n; i++) {
-        uint64_t alen = b->args[i].len;
+        conc_bytes_t a = conc__work_arg(b->fs[i]);
+        uint64_t alen = a.len;
         memcpy(q, &alen, sizeof alen);
         q += sizeof alen;
-        if (alen) memcpy(q, b->args[i].data, alen);
+        if (alen) memcpy(q, a.data, alen);
         q += alen;
     }
     *len = (size_t)(q - *buf);
@@ -220,12 +226,10 @@ static bool start_batch(struct batch *b, struct donelist *d) {
     if (b->started) return b->n > 0;
     size_t k = 0;
     for (size_t i = 0; i < b->n; i++) {
-        if (conc_work_start(b->fs[i])) {
-            b->fs[k] = b->fs[i];
-            b->args[k++] = b->args[i];
-        } else {
+        if (conc_work_start(b->fs[i]))
+            b->fs[k++] = b->fs[i];
+        else
             done_add(d, b->fs[i], -ECANCELED, NULL, 0);
-        }
     }
     b->n = k;
     b->started = true;
@@ -287,7 +291,10 @@ static void dispatch_locked(struct ppool *p, struct donelist *d) {
             w->sent += b->n;
         }
         if (!first) break; /* no memory for a frame: the queue waits for the next call */
-        if (send_raw(w, buf, len) < 0) {
+        int sr = send_raw(w, buf, len);
+        /* a worker out of work lingers watching this before it blocks (worker.c) */
+        if (sr == 0 && w->ring) __atomic_add_fetch(&w->ring->sent, 1, __ATOMIC_RELEASE);
+        if (sr < 0) {
             /* the worker is gone: the manager will see it; these batches go back to the queue */
             w->retiring = true;
             w->last->next = p->head;
@@ -308,14 +315,11 @@ static void dispatch_locked(struct ppool *p, struct donelist *d) {
     free(buf);
 }
 
-static void set_helper(struct ppool *p, conc_future_t *const *fs, size_t n);
-
 static int pp_submit(void *impl, conc_work_fn fn, const char *name, const conc_bytes_t *args,
                      size_t n, conc_future_t *const *fs) {
-    (void)fn;
+    (void)fn, (void)args; /* the futures carry their arguments */
     struct ppool *p = impl;
-    set_helper(p, fs, n);
-    struct batch *b = batch_new(name, args, n, fs);
+    struct batch *b = batch_new(name, n, fs);
     if (!b) return -ENOMEM;
     struct donelist d = {0};
     pthread_mutex_lock(&p->mu);
@@ -339,10 +343,9 @@ static int pp_submit(void *impl, conc_work_fn fn, const char *name, const conc_b
 static int pp_submit_chunks(void *impl, const char *name, size_t n, size_t step,
                             conc_future_t *const *fs) {
     struct ppool *p = impl;
-    set_helper(p, fs, n);
     struct batch *first = NULL, *last = NULL;
     for (size_t i = 0; i < n; i += step) {
-        struct batch *b = batch_new(name, NULL, n - i < step ? n - i : step, fs + i);
+        struct batch *b = batch_new(name, n - i < step ? n - i : step, fs + i);
         if (!b) {
             for (struct batch *o = first, *next; o; o = next) {
                 next = o->next;
@@ -518,24 +521,39 @@ static bool ring_pending(const struct worker *w) {
     return w->ring && __atomic_load_n(&w->ring->tail, __ATOMIC_SEQ_CST) != w->rhead;
 }
 
+/* Wake the threads napping on w's ring (help_wait): the manager completed a future they may wait
+ * for (an answer that came on the Pipe), or the ring goes away. */
+static void wake_nappers(struct worker *w) {
+    if (!w->ring || !__atomic_exchange_n(&w->ring->napping, 0, __ATOMIC_SEQ_CST)) return;
+    __atomic_add_fetch(&w->ring->wake, 1, __ATOMIC_SEQ_CST);
+    conc__futex_wake(&w->ring->wake, INT_MAX, true);
+}
+
+/* Where take_answers looks: a waiting submitter takes from the rings alone (the manager reads into
+ * rbuf without the lock); the manager takes from both, or from the Pipe alone while a submitter
+ * takes the rings' answers (see "a waiting submitter helps"). */
+#define FROM_PIPE 1u
+#define FROM_RING 2u
+
 /* Consume what worker w has published (lock held): the frames read ahead in rbuf and the
- * records of its ring, merged by sequence number (wire.h). Anything that does not add up - the
- * worker's memory is not trusted, a crashing work function may have scribbled on the ring - marks
- * the worker dead. Returns how many bytes of rbuf were consumed. A waiting submitter (rings_only)
- * leaves rbuf alone: the manager reads into it without the lock. */
-static size_t take_answers(struct ppool *p, struct worker *w, struct donelist *d, bool rings_only) {
+ * records of its ring, merged by sequence number (wire.h), from the sources src names; it stops
+ * at an answer that is in the other one. Anything that does not add up - the worker's memory is
+ * not trusted, a crashing work function may have scribbled on the ring - marks the worker dead.
+ * Returns how many bytes of rbuf were consumed. */
+static size_t take_answers(struct ppool *p, struct worker *w, struct donelist *d, unsigned src,
+                           size_t max) {
     size_t off = 0;
     /* The worker's tail is read again only once what was seen is consumed, and the head is
      * published once at the end: both are lines the other side writes. */
     uint64_t tail = w->ring ? __atomic_load_n(&w->ring->tail, __ATOMIC_ACQUIRE) : 0,
              head0 = w->rhead;
-    while (!w->dead) {
+    for (size_t taken = 0; !w->dead && taken < max; taken++) {
         /* the Pipe's next RESULT, past bells and reports */
         bool have_frame = false;
         struct conc__w_result h = {0};
         const unsigned char *body = NULL;
         size_t flen = 0;
-        while (!rings_only && w->rlen - off >= 4) {
+        while ((src & FROM_PIPE) && w->rlen - off >= 4) {
             const unsigned char *q = w->rbuf + off;
             uint32_t n = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
             if (n > 0x7fffffffu || n < sizeof h) {
@@ -560,7 +578,7 @@ static size_t take_answers(struct ppool *p, struct worker *w, struct donelist *d
         /* the ring's next record */
         bool have_rec = false;
         struct conc__w_rec r = {0};
-        if (w->ring) {
+        if (w->ring && (src & FROM_RING)) {
             if (tail == w->rhead) tail = __atomic_load_n(&w->ring->tail, __ATOMIC_ACQUIRE);
             uint64_t avail = tail - w->rhead;
             if (avail > CONC__RING_SIZE || avail % 8) {
@@ -610,7 +628,7 @@ static size_t take_answers(struct ppool *p, struct worker *w, struct donelist *d
  * answer it published (Connection framing: a 4-byte big-endian length; results never need the
  * 8-byte form). The manager is the socket's only reader, so reading ahead is safe here. At EOF
  * the worker is dead. */
-static void drain(struct ppool *p, unsigned idx, struct donelist *d) {
+static void drain(struct ppool *p, unsigned idx, unsigned src, struct donelist *d) {
     struct worker *w = &p->w[idx];
     int fd = conc_conn_fd(w->conn);
     for (;;) {
@@ -629,7 +647,8 @@ static void drain(struct ppool *p, unsigned idx, struct donelist *d) {
             (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) || (r > 0 && (size_t)r < room);
         pthread_mutex_lock(&p->mu);
         if (r > 0) w->rlen += (size_t)r;
-        size_t off = take_answers(p, w, d, false);
+        size_t off = take_answers(p, w, d, src, SIZE_MAX);
+        if (off) wake_nappers(w);
         memmove(w->rbuf, w->rbuf + off, w->rlen - off);
         w->rlen -= off;
         if (!again && r <= 0) w->dead = true;
@@ -655,8 +674,7 @@ static conc_process_t *bury_locked(struct ppool *p, struct worker *w, struct don
         done_add(d, b->fs[b->answered], CONC_EBROKEN, NULL, 0);
         b->answered++;
         if (b->answered < b->n && !p->broken) {
-            struct batch *rest =
-                batch_new(b->name, b->args + b->answered, b->n - b->answered, b->fs + b->answered);
+            struct batch *rest = batch_new(b->name, b->n - b->answered, b->fs + b->answered);
             if (rest) {
                 rest->started = true;
                 rest->next = p->head;
@@ -676,6 +694,7 @@ static conc_process_t *bury_locked(struct ppool *p, struct worker *w, struct don
     free(w->rbuf);
     w->rbuf = NULL;
     w->rlen = w->rcap = 0;
+    wake_nappers(w);
     if (w->ring) munmap(w->ring, CONC__RING_HDR + CONC__RING_SIZE);
     w->ring = NULL;
     w->rhead = 0;
@@ -709,29 +728,37 @@ static void set_sleeping(struct ppool *p, uint32_t v) {
 /* The manager's timer while tasks are in flight: from 1 ms, doubling while nothing comes. */
 #define POLL_MIN_MS 1
 #define POLL_MAX_MS 32
+/* How long the manager leaves the rings to a waiting thread after it last found answers there:
+ * between two waits it walks through the futures it completed, or makes the next map. */
+#define HELP_RECENT 2e-3
 
 static void *manager(void *arg) {
     struct ppool *p = arg;
     struct epoll_event evs[32];
     int poll_ms = POLL_MIN_MS;
+    /* A waiting thread takes the ring answers, or did a moment ago: the rings are its own (see
+     * "a waiting submitter helps"). */
+    bool defer = false;
+    struct donelist d = {0};
     for (;;) {
-        struct donelist d = {0};
         /* Going to sleep: tell every worker to ring (wire.h), then look once more, so that a
          * record published meanwhile is not slept on. While tasks are in flight the sleep is
          * bounded: a worker running a long task after short ones does not ring for the short
-         * ones' answers, the timer picks them up. */
+         * ones' answers, the timer picks them up. While deferring to a helper no bell is needed
+         * either: the shortest timer is the fallback should the helper be gone. */
         int timeout = -1;
         pthread_mutex_lock(&p->mu);
         for (unsigned i = 0; i < p->n; i++)
-            if (p->w[i].alive && p->w[i].ring && p->w[i].inflight) timeout = poll_ms;
+            if (p->w[i].alive && p->w[i].ring && p->w[i].inflight)
+                timeout = defer ? POLL_MIN_MS : poll_ms;
         /* (a waiting thread that helps takes the rings' answers: no bells while it does, and no
          * need to hurry for them - the last helper to leave asks for bells again) */
-        bool helped = conc__load(&p->helpers) != 0;
-        p->sleep_mode = timeout < 0 ? 2 : 1;
-        p->quiet = helped;
-        set_sleeping(p, helped ? 0 : p->sleep_mode);
+        bool helping = conc__load(&p->helpers) != 0;
+        p->sleep_mode = timeout < 0 ? 2 : defer ? 0 : 1;
+        p->quiet = helping;
+        set_sleeping(p, helping ? 0 : p->sleep_mode);
         for (unsigned i = 0; i < p->n; i++)
-            if (p->w[i].alive && !helped && ring_pending(&p->w[i])) timeout = 0;
+            if (p->w[i].alive && p->sleep_mode && !helping && ring_pending(&p->w[i])) timeout = 0;
         pthread_mutex_unlock(&p->mu);
         int n = epoll_wait(p->epfd, evs, 32, timeout);
         bool found = false;
@@ -741,6 +768,7 @@ static void *manager(void *arg) {
         for (unsigned i = 0; i < p->n; i++)
             if (p->w[i].alive && p->w[i].ring)
                 __atomic_store_n(&p->w[i].ring->sleeping, 0, __ATOMIC_RELAXED);
+        defer = conc__load(&p->helpers) != 0 || conc_monotonic() < p->help_at + HELP_RECENT;
         pthread_mutex_unlock(&p->mu);
         for (int i = 0; i < n; i++) {
             uint64_t u = evs[i].data.u64;
@@ -756,7 +784,8 @@ static void *manager(void *arg) {
             bool current = p->w[idx].alive && p->w[idx].gen == gen;
             pthread_mutex_unlock(&p->mu);
             if (!current) continue;
-            drain(p, idx, &d);
+            /* a dead worker's ring is read to its end whoever helps: its burial needs that */
+            drain(p, idx, defer && !(u & 1) ? FROM_PIPE : FROM_PIPE | FROM_RING, &d);
             found = true;
             if (u & 1) {
                 pthread_mutex_lock(&p->mu);
@@ -767,18 +796,18 @@ static void *manager(void *arg) {
         /* answers published in rings without a bell, unless a waiting thread takes them: the
          * two would only fight over the futures' cache lines */
         pthread_mutex_lock(&p->mu);
-        helped = conc__load(&p->helpers) != 0;
+        helping = defer || conc__load(&p->helpers) != 0;
         for (unsigned i = 0; i < p->n; i++) {
             struct worker *w = &p->w[i];
-            if (w->alive && !w->dead && !helped && ring_pending(w)) {
+            if (w->alive && !w->dead && !helping && ring_pending(w)) {
                 found = true;
-                size_t off = take_answers(p, w, &d, false);
+                size_t off = take_answers(p, w, &d, FROM_PIPE | FROM_RING, SIZE_MAX);
                 if (off) memmove(w->rbuf, w->rbuf + off, w->rlen - off);
                 w->rlen -= off;
             }
         }
         pthread_mutex_unlock(&p->mu);
-        if (found)
+        if (found || defer)
             poll_ms = POLL_MIN_MS;
         else if (n == 0 && poll_ms < POLL_MAX_MS)
             poll_ms *= 2;
@@ -814,7 +843,7 @@ static void *manager(void *arg) {
         }
         bool leave = p->closing && !alive && (!p->head || p->broken);
         pthread_mutex_unlock(&p->mu);
-        done_flush(&d);
+        done_run(&d);
         for (size_t i = 0; i < ngone; i++) reap(gone[i]);
         for (size_t i = 0; i < nneed; i++) {
             int r = start_worker(p, need[i]);
@@ -832,10 +861,11 @@ static void *manager(void *arg) {
             pthread_mutex_lock(&p->mu);
             dispatch_locked(p, &d);
             pthread_mutex_unlock(&p->mu);
-            done_flush(&d);
+            done_run(&d);
         }
         if (leave) break;
     }
+    free(d.v);
     pool_unref(p);
     return NULL;
 }
@@ -846,12 +876,21 @@ static void *manager(void *arg) {
  * future's cache lines crossing to the manager's CPU and back). It tops the workers up as the
  * manager would. It never reads the Pipes (the manager reads them without the lock) and gives up
  * after HELP_IDLE without an answer, or at once when no worker's last batch was quick (under
- * FAST_TASK a task): then it sleeps as usual and the manager completes the future. Between looks
- * it yields its CPU after a few spins: with more runnable threads than CPUs (a pool as large as
- * the machine, plus the submitter), spinning would take the time of the very worker it waits
- * for. */
-#define HELP_IDLE  50e-6
+ * FAST_TASK a task): then it sleeps as usual and the manager completes the future.
+ * - Meanwhile, and for HELP_RECENT after it last found answers, the manager leaves the rings
+ *   alone: between two waits the thread walks through the futures it completed, and had the
+ *   manager completed the next ones meanwhile, every one would be a cache miss on this side -
+ *   measured, the manager then kept the lead for whole maps, at twice the cost a task.
+ * - With nothing to take after a few spins it sleeps until the worker that owes the answer
+ *   ends a batch (nap): a spinning or yielding thread keeps its CPU looking busy, and a worker
+ *   waiting for a CPU then waits behind the other one instead of moving here. */
+#define HELP_IDLE  2e-3
 #define HELP_SPINS 32
+#define NAP_MAX    1e-3
+/* Answers a waiting thread takes from a ring at once: it then tops the workers up and completes
+ * them while their memory is still in its cache. Taking all there is, it fell behind for good:
+ * thousands of answers at a time, while the workers, not topped up meanwhile, went idle. */
+#define HELP_TAKE 256
 
 static void help_enter(void *ctx) {
     struct ppool *p = ctx;
@@ -869,12 +908,49 @@ static bool take_rings(struct ppool *p, struct donelist *d) {
     for (unsigned i = 0; i < p->n; i++) {
         struct worker *w = &p->w[i];
         if (w->alive && !w->dead && ring_pending(w)) {
-            take_answers(p, w, d, true);
+            take_answers(p, w, d, FROM_RING, HELP_TAKE);
             got = true;
         }
     }
-    if (got) dispatch_locked(p, d);
+    if (got) {
+        p->help_at = conc_monotonic();
+        dispatch_locked(p, d);
+    }
     return got;
+}
+
+/* The worker whose batches hold f, unanswered (lock held); NULL if none does. */
+static struct worker *owner(struct ppool *p, conc_future_t *f) {
+    for (unsigned i = 0; i < p->n; i++)
+        for (struct batch *b = p->w[i].alive ? p->w[i].cur : NULL; b; b = b->next)
+            for (size_t k = b->answered; k < b->n; k++)
+                if (b->fs[k] == f) return &p->w[i];
+    return NULL;
+}
+
+/* Nothing to take: sleep until the worker that owes f's answer ends a batch (wire.h), or until -
+ * at most NAP_MAX, should the ring go away meanwhile (a dead worker's is unmapped: the futex call
+ * then fails or sleeps to its end, it never reads the memory). Where no worker holds f (its answer
+ * is on the Pipe, for the manager), yield instead. -EINTR: a SIGINT, consumed. */
+static int nap(struct ppool *p, conc_future_t *f, double until) {
+    uint32_t *word = NULL, val = 0;
+    bool pending = false;
+    pthread_mutex_lock(&p->mu);
+    struct worker *w = owner(p, f);
+    if (w && w->ring) {
+        word = &w->ring->wake;
+        val = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+        __atomic_store_n(&w->ring->napping, 1, __ATOMIC_SEQ_CST);
+        pending = ring_pending(w); /* it answered meanwhile */
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (pending || conc_future_done(f)) return 0;
+    if (!word) {
+        sched_yield();
+        return 0;
+    }
+    double end = conc_monotonic() + NAP_MAX;
+    return conc__wait(word, val, until < end ? until : end, true) == -EINTR ? -EINTR : 0;
 }
 
 static int help_wait(void *ctx, conc_future_t *f, double deadline) {
@@ -890,6 +966,8 @@ static int help_wait(void *ctx, conc_future_t *f, double deadline) {
         if (p->w[i].alive && p->w[i].fast_name) quick = true;
     if (quick) {
         conc__add(&p->helpers, 1);
+        p->help_at = conc_monotonic(); /* a thread waits for the rings' answers: the manager's
+                                          own takes would only make it walk cold futures */
         /* a sleeping manager need not be woken for what this thread takes */
         if (p->sleep_mode && !p->quiet) {
             p->quiet = true;
@@ -916,17 +994,18 @@ static int help_wait(void *ctx, conc_future_t *f, double deadline) {
             if (!isinf(deadline) && conc_monotonic() >= deadline) break;
             continue;
         }
-        /* Nothing yet: look again after a pause - a short spin, then sched_yield, since on a
-         * busy machine the worker that owes the answer may be waiting for this very CPU. */
-        if (empty++ % 8 == 0) {
+        /* Nothing yet: look again after a short spin, then sleep until the worker that owes
+         * the answer ends a batch - a spinning or yielding thread would keep the CPU looking
+         * busy while that worker waits for one. */
+        if (empty++ % 8 == 0 || empty > HELP_SPINS) {
             double now = conc_monotonic();
             if (empty == 1) give_up = now + HELP_IDLE < deadline ? now + HELP_IDLE : deadline;
             if (now >= give_up || (r = conc_check_interrupt()) < 0) break;
         }
-        if (empty > HELP_SPINS)
-            sched_yield();
-        else
+        if (empty <= HELP_SPINS)
             conc__cpu_relax();
+        else if ((r = nap(p, f, give_up)) < 0)
+            break;
     }
     /* Leaving: the last helper asks for bells again, then looks once more. A worker that
      * published while bells were off rang none; the order that makes the look enough (all
@@ -939,7 +1018,7 @@ static int help_wait(void *ctx, conc_future_t *f, double deadline) {
         p->quiet = false;
         set_sleeping(p, p->sleep_mode);
     }
-    take_rings(p, &d);
+    if (!take_rings(p, &d) && !conc_future_done(f)) p->help_at = 0; /* gave up: the manager's */
     pthread_mutex_unlock(&p->mu);
     done_flush(&d);
     pool_unref(p);
@@ -948,10 +1027,6 @@ static int help_wait(void *ctx, conc_future_t *f, double deadline) {
 }
 
 static const conc_work_waiter_t helper = {help_enter, help_wait, help_watch};
-
-static void set_helper(struct ppool *p, conc_future_t *const *fs, size_t n) {
-    for (size_t i = 0; i < n; i++) conc_work_set_waiter(fs[i], &helper, p);
-}
 
 static int pp_shutdown(void *impl, bool wait, bool cancel_futures) {
     struct ppool *p = impl;
@@ -1064,6 +1139,8 @@ int conc_process_pool_new(conc_executor_t **ex, unsigned workers, const conc_poo
         return r;
     }
     (*ex)->submit_chunks = pp_submit_chunks;
+    (*ex)->waiter = &helper;
+    (*ex)->waiter_ctx = p;
     return r;
 fail:
     pool_unref(p);

@@ -18,6 +18,11 @@
  * before each further task while answers wait unannounced. While a waiting thread takes the
  * answers from the rings itself, `sleeping` stays 0 - nobody needs the bell - and the last such
  * thread to leave puts back what the manager asked, then looks at the rings once more.
+ * A waiting thread that finds nothing to take sleeps on the ring of the worker that owes its
+ * answer (`napping`, `wake`): that worker wakes it when it ends a batch. The same pairing as the
+ * bell orders it: the worker's exchange of `tail`, then its load of `napping`, against the
+ * thread's store of `napping`, then its load of `tail`. A worker out of work watches `sent`, which
+ * the pool bumps after each write of tasks, for a while before it blocks on the Pipe (worker.c).
  * No barrier per record: `tail` is published with a release store, and each side reads the
  * other's word (tail, head) only when what it saw last is used up - they are lines the other side
  * writes. A bell is a sequentially consistent exchange of `tail`, then a load of `sleeping`,
@@ -72,8 +77,11 @@ struct conc__w_ring {
     uint64_t busy_ns;
     char pad1[40];
     uint64_t head; /* atomic, written by the pool: what it has consumed */
-    char pad2[56];
+    uint64_t sent; /* atomic, bumped by the pool after each write of tasks to the Pipe */
+    char pad2[48];
     uint32_t sleeping; /* atomic: the manager is about to sleep, 1 with its timer, 2 without */
+    uint32_t napping;  /* atomic: a waiting thread sleeps on `wake` until the next batch ends */
+    uint32_t wake;     /* futex word, bumped to wake it */
 };
 
 struct conc__w_rec {

@@ -10,6 +10,8 @@
  * worker does); an initializer that fails is reported once and ends the worker. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -19,6 +21,7 @@
 #include <unistd.h>
 #include "conc/conn.h"
 #include "../internal/conn.h"
+#include "../internal/sync.h"
 #include "executor.h"
 #include "wire.h"
 
@@ -98,6 +101,16 @@ static int bell(struct wk *w) {
     return send_frame(w, CONC__W_BELL, 0, 0, NULL, 0);
 }
 
+/* A batch ended: wake the pool's thread that sleeps until then (wire.h). */
+static void nudge(struct wk *w) {
+    if (!w->ring) return;
+    __atomic_exchange_n(&w->ring->tail, w->tail, __ATOMIC_SEQ_CST);
+    if (!__atomic_load_n(&w->ring->napping, __ATOMIC_SEQ_CST)) return;
+    if (!__atomic_exchange_n(&w->ring->napping, 0, __ATOMIC_SEQ_CST)) return;
+    __atomic_add_fetch(&w->ring->wake, 1, __ATOMIC_SEQ_CST);
+    conc__futex_wake(&w->ring->wake, INT_MAX, true);
+}
+
 static void ring_copy(struct wk *w, uint64_t pos, const void *src, size_t n) {
     size_t off = (size_t)(pos & (CONC__RING_SIZE - 1));
     size_t first = n < CONC__RING_SIZE - off ? n : CONC__RING_SIZE - off;
@@ -144,8 +157,9 @@ static void take_ring(struct wk *w, int fd) {
     w->head = __atomic_load_n(&w->ring->head, __ATOMIC_ACQUIRE);
 }
 
-/* Read more from the Pipe (blocking); a file descriptor that comes along is the ring's. */
-static int fill(struct wk *w) {
+/* Read more from the Pipe (blocking unless nowait: then -EAGAIN if there is nothing); a file
+ * descriptor that comes along is the ring's. */
+static int fill(struct wk *w, bool nowait) {
     if (w->off && w->off == w->len) w->off = w->len = 0;
     if (w->cap - w->len < 4096) {
         if (w->off) {
@@ -169,8 +183,10 @@ static int fill(struct wk *w) {
     struct msghdr mh = {
         .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb.b, .msg_controllen = sizeof cb.b};
     ssize_t r;
-    while ((r = recvmsg(w->fd, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
+    while ((r = recvmsg(w->fd, &mh, MSG_CMSG_CLOEXEC | (nowait ? MSG_DONTWAIT : 0))) < 0 &&
+           errno == EINTR) {
     }
+    if (r < 0 && nowait && (errno == EAGAIN || errno == EWOULDBLOCK)) return -EAGAIN;
     for (struct cmsghdr *c = r >= 0 ? CMSG_FIRSTHDR(&mh) : NULL; c; c = CMSG_NXTHDR(&mh, c)) {
         if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
         size_t nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
@@ -183,6 +199,33 @@ static int fill(struct wk *w) {
     if (r <= 0) return CONC_ECLOSED;
     w->len += (size_t)r;
     return 0;
+}
+
+/* Out of work: wait for more. A pool streaming tiny tasks tops its workers up every few tens of
+ * microseconds, and a write that wakes a sleeping reader on another CPU costs the writer tens of
+ * microseconds on a VM (the wake-up's interrupt): so the worker first lingers - watching the
+ * ring's `sent`, which the pool bumps after each write, and yielding its CPU between looks -
+ * and blocks only after LINGER_NS without work. */
+#define LINGER_NS 100000
+static int idle(struct wk *w) {
+    if (w->ring) {
+        uint64_t seen = __atomic_load_n(&w->ring->sent, __ATOMIC_ACQUIRE), end = 0;
+        for (unsigned i = 0;; i++) {
+            int r = fill(w, true);
+            if (r != -EAGAIN) return r;
+            while (__atomic_load_n(&w->ring->sent, __ATOMIC_ACQUIRE) == seen) {
+                if (++i % 64 == 0) {
+                    uint64_t now = now_ns();
+                    if (!end) end = now + LINGER_NS;
+                    if (now >= end) return fill(w, false);
+                    sched_yield();
+                }
+                conc__cpu_relax();
+            }
+            seen = __atomic_load_n(&w->ring->sent, __ATOMIC_ACQUIRE);
+        }
+    }
+    return fill(w, false);
 }
 
 /* The next whole frame read ahead, if any: its body in [*m, *m + *n). */
@@ -266,7 +309,7 @@ static int serve(struct wk *w, uint32_t max_tasks) {
         size_t mlen, end;
         if (!next_frame(w, w->off, true, &m, &mlen, &end)) {
             /* about to idle: whatever is unannounced must reach the pool now */
-            if (bell(w) < 0 || fill(w) < 0) return 0;
+            if (bell(w) < 0 || idle(w) < 0) return 0;
             w->mark = now_ns();
             continue;
         }
@@ -285,6 +328,7 @@ static int serve(struct wk *w, uint32_t max_tasks) {
         long ran = run_frame(w, m, mlen);
         w->off = end;
         if (ran < 0) return 0;
+        nudge(w);
         done += (uint64_t)ran;
         if (max_tasks && done >= max_tasks) {
             bell(w);

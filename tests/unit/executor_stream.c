@@ -5,7 +5,8 @@
  * sat in its ring unannounced, fails only the task it was running; a long task does not gather a
  * stream of quick ones behind it; and slow tasks are never piled on one worker while another
  * idles, however the pool collects their answers; a waiting thread that took answers itself
- * (bells off meanwhile) leaves the workers ringing. Signals go only to the pool's own workers. */
+ * (bells off meanwhile) leaves the workers ringing, and the manager delivering the rest of a map
+ * once that thread stops waiting. Signals go only to the pool's own workers. */
 /* TEST_TIMEOUT: 120 */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -321,6 +322,47 @@ static void answer_after_helper_left(void **state) {
     conc_shm_close(s);
 }
 
+static void count_done(conc_future_t *f, void *arg) {
+    (void)f;
+    uint32_t *left = arg;
+    if (conc__sub(left, 1) == 0) conc__futex_wake(left, 1, false);
+}
+
+/* A thread that took ring answers itself keeps the manager away from the rings for a moment
+ * (process.c): once it stops waiting, the manager must still deliver the rest of a map, to
+ * done-callbacks (as_completed, a loop awaiting them) that nobody waits beside. */
+static void manager_takes_over_after_helper(void **state) {
+    (void)state;
+    conc_executor_t *ex = pool(CONC_START_FORK, 2);
+    enum { N = 20000 };
+    conc_bytes_t *args = malloc(N * sizeof *args);
+    conc_future_t **fs = malloc(N * sizeof *fs);
+    int v = 5;
+    for (int i = 0; i < N; i++) args[i] = (conc_bytes_t){&v, sizeof v};
+    /* a first map makes the workers quick ones: waits on the second one help */
+    assert_int_equal(conc_executor_map(ex, twice, args, N, 64, fs), 0);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(result_of(fs[i], NULL), 0);
+        conc_future_release(fs[i]);
+    }
+    assert_int_equal(conc_executor_map(ex, twice, args, N, 64, fs), 0);
+    assert_int_equal(result_of(fs[0], NULL), 0);
+    uint32_t left = N - 1;
+    for (int i = 1; i < N; i++) conc_future_add_done_callback(fs[i], count_done, &left);
+    double deadline = conc_monotonic() + 30;
+    uint32_t l;
+    while ((l = conc__load(&left)) && conc_monotonic() < deadline)
+        conc__wait(&left, l, deadline, false);
+    assert_int_equal(conc__load(&left), 0);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(result_of(fs[i], NULL), 0);
+        conc_future_release(fs[i]);
+    }
+    free(args);
+    free(fs);
+    conc_executor_free(ex);
+}
+
 /* 2 workers, 60 tasks that each need a partner on the other worker: all but at most DEPTH find
  * one, so no worker was sent a pile of them. The submitter waits on each in turn (it takes the
  * answers from the rings itself), which is when a worker's answers get collected several at
@@ -361,4 +403,5 @@ PROCESS_TEST_MAIN(cmocka_unit_test(ring_in_use_fork), cmocka_unit_test(ring_in_u
                   cmocka_unit_test(killed_mid_chunk_spawn),
                   cmocka_unit_test(killed_mid_chunk_forkserver),
                   cmocka_unit_test(long_task_after_stream), cmocka_unit_test(slow_tasks_balanced),
-                  cmocka_unit_test(answer_after_helper_left))
+                  cmocka_unit_test(answer_after_helper_left),
+                  cmocka_unit_test(manager_takes_over_after_helper))
