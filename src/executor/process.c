@@ -114,6 +114,8 @@ struct ppool {
     double help_at;      /* when one last found answers there (lock held; 0: it gave up) */
     uint32_t sleep_mode; /* the rings' `sleeping` the sleeping manager asked for; 0: no bells */
     bool quiet;          /* helpers told the workers not to ring meanwhile (help_wait) */
+    unsigned char *fbuf; /* where dispatch frames batches (lock held), kept between calls */
+    size_t fcap;
 };
 
 static void pool_unref(struct ppool *p) {
@@ -122,6 +124,7 @@ static void pool_unref(struct ppool *p) {
     if (p->efd >= 0) close(p->efd);
     pthread_mutex_destroy(&p->mu);
     free(p->init);
+    free(p->fbuf);
     free(p->w);
     free(p);
 }
@@ -251,8 +254,6 @@ static bool worth_a_write(const struct worker *w, const struct batch *b) {
 }
 
 static void dispatch_locked(struct ppool *p, struct donelist *d) {
-    unsigned char *buf = NULL;
-    size_t cap = 0;
     while (p->head) {
         struct worker *w = NULL;
         for (unsigned i = 0; i < p->n; i++) {
@@ -276,7 +277,7 @@ static void dispatch_locked(struct ppool *p, struct donelist *d) {
                 free(b);
                 continue;
             }
-            if (frame_batch(&buf, &len, &cap, b) < 0) break;
+            if (frame_batch(&p->fbuf, &len, &p->fcap, b) < 0) break;
             p->head = b->next;
             if (!p->head) p->tail = NULL;
             b->next = NULL;
@@ -291,7 +292,7 @@ static void dispatch_locked(struct ppool *p, struct donelist *d) {
             w->sent += b->n;
         }
         if (!first) break; /* no memory for a frame: the queue waits for the next call */
-        int sr = send_raw(w, buf, len);
+        int sr = send_raw(w, p->fbuf, len);
         /* a worker out of work lingers watching this before it blocks (worker.c) */
         if (sr == 0 && w->ring) __atomic_add_fetch(&w->ring->sent, 1, __ATOMIC_RELEASE);
         if (sr < 0) {
@@ -312,7 +313,6 @@ static void dispatch_locked(struct ppool *p, struct donelist *d) {
             break;
         }
     }
-    free(buf);
 }
 
 static int pp_submit(void *impl, conc_work_fn fn, const char *name, const conc_bytes_t *args,
