@@ -179,6 +179,24 @@ static void wake_manager(struct ppool *p) {
     (void)r;
 }
 
+/* memcpy for the few bytes of a tiny task's argument or result: inline moves rather than a call
+ * per task (up to 16 bytes as two overlapping moves). */
+static inline void copy_bytes(void *dst, const void *src, size_t n) {
+    unsigned char *d = dst;
+    const unsigned char *s = src;
+    if (n >= 8 && n <= 16) {
+        memcpy(d, s, 8);
+        memcpy(d + n - 8, s + n - 8, 8);
+    } else if (n >= 4 && n < 8) {
+        memcpy(d, s, 4);
+        memcpy(d + n - 4, s + n - 4, 4);
+    } else if (n < 4) {
+        for (size_t i = 0; i < n; i++) d[i] = s[i];
+    } else {
+        memcpy(d, s, n);
+    }
+}
+
 /* Append the TASKS frame of a batch (with its Connection header) to a growing buffer. */
 static int frame_batch(unsigned char **buf, size_t *len, size_t *cap, const struct batch *b) {
     size_t nlen = strlen(b->name), body = sizeof(struct conc__w_tasks) + nlen;
@@ -204,7 +222,7 @@ static int frame_batch(unsigned char **buf, size_t *len, size_t *cap, const stru
         uint64_t alen = a.len;
         memcpy(q, &alen, sizeof alen);
         q += sizeof alen;
-        if (alen) memcpy(q, a.data, alen);
+        copy_bytes(q, a.data, (size_t)alen);
         q += alen;
     }
     *len = (size_t)(q - *buf);
@@ -477,7 +495,7 @@ static void on_answer(struct ppool *p, struct worker *w, int32_t rc, const unsig
     if (len && rc >= 0) {
         data = conc__work_result_buf(f, len);
         if (data)
-            memcpy(data, m, len);
+            copy_bytes(data, m, len);
         else
             rc = -ENOMEM;
     }
@@ -506,6 +524,13 @@ static void on_answer(struct ppool *p, struct worker *w, int32_t rc, const unsig
         free(b);
         if (p->max_tasks && w->sent >= p->max_tasks) w->retiring = true; /* it exits by itself */
     }
+}
+
+/* n bytes of w's ring at pos, where they lie whole; NULL where they wrap. */
+static const unsigned char *ring_at(const struct worker *w, uint64_t pos, size_t n) {
+    size_t off = (size_t)(pos & (CONC__RING_SIZE - 1));
+    return CONC__RING_SIZE - off >= n ? (const unsigned char *)w->ring + CONC__RING_HDR + off
+                                      : NULL;
 }
 
 static void ring_out(const struct worker *w, uint64_t pos, void *dst, size_t n) {
@@ -590,7 +615,11 @@ static size_t take_answers(struct ppool *p, struct worker *w, struct donelist *d
                     w->dead = true;
                     break;
                 }
-                ring_out(w, w->rhead, &r, sizeof r);
+                const unsigned char *hdr = ring_at(w, w->rhead, sizeof r);
+                if (hdr)
+                    memcpy(&r, hdr, sizeof r);
+                else
+                    ring_out(w, w->rhead, &r, sizeof r);
                 if (r.len > CONC__RING_MAX || CONC__REC_SPAN(r.len) > avail) {
                     w->dead = true;
                     break;
@@ -604,12 +633,16 @@ static size_t take_answers(struct ppool *p, struct worker *w, struct donelist *d
             break;
         }
         if (have_rec && r.seq == w->done) {
-            unsigned char small[256];
-            unsigned char *buf = r.len <= sizeof small ? small : malloc(r.len);
-            if (!buf) break; /* retried at the next wake */
-            ring_out(w, w->rhead + sizeof r, buf, r.len);
-            on_answer(p, w, r.rc, buf, r.len, d);
-            if (buf != small) free(buf);
+            /* copied once, straight into the future, unless the bytes wrap around the ring */
+            const unsigned char *at = ring_at(w, w->rhead + sizeof r, r.len);
+            unsigned char small[256], *buf = NULL;
+            if (!at) {
+                buf = r.len <= sizeof small ? small : malloc(r.len);
+                if (!buf) break; /* retried at the next wake */
+                ring_out(w, w->rhead + sizeof r, buf, r.len);
+            }
+            on_answer(p, w, r.rc, at ? at : buf, r.len, d);
+            if (buf && buf != small) free(buf);
             w->rhead += CONC__REC_SPAN(r.len);
         } else if (have_frame && h.seq == w->done) {
             on_answer(p, w, h.rc, body, (size_t)h.len, d);
