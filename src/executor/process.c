@@ -60,21 +60,27 @@ struct batch {
  * order, so the first unanswered task of `cur` is the one it is running. At most DEPTH of them:
  * one running and one waiting in the pipe, so a worker never idles between two batches (CPython
  * queues one extra call the same way) while what waits can still be cancelled. A worker whose
- * last batch took under FAST_TASK per task is streaming tiny tasks: it may hold up to DEPTH_FAST
- * batches of that same work, sent together in one write and answered into its ring, so a map of
- * tiny tasks costs a few syscalls per DEPTH_FAST batches rather than several per task. What waits
- * there is work of the kind just seen to take under FAST_TASK a task - too little to matter for
- * cancelling or for balancing the workers; a slow batch, or other work, brings it back to DEPTH. */
-#define DEPTH      2
-#define DEPTH_FAST 32
-#define FAST_TASK  50e-6
+ * last batch took under FAST_TASK per task is streaming tiny tasks: it may hold as many batches
+ * of that same work as take QUEUE_S by its own clock (at most DEPTH_MAX), sent together in a few
+ * writes and answered into its ring, and is topped up once half of them are done - so a map of
+ * tiny tasks costs a few syscalls per hundred batches rather than several per task, and the
+ * worker rarely runs dry between two top-ups (a write that wakes a sleeping worker on another
+ * vCPU costs the writer 35-40 us here; under a CPU hog a 20,000-task map took 179 ns a task with
+ * 32 batches at most, 118 ns like this). What waits there is at most about QUEUE_S of work of the
+ * kind just seen - too little to matter for cancelling or for balancing the workers; a slow
+ * batch, or other work, brings it back to DEPTH. DEPTH_MAX batches of 64 tiny answers fit the
+ * ring. */
+#define DEPTH     2
+#define DEPTH_MAX 128
+#define QUEUE_S   1e-3
+#define FAST_TASK 50e-6
 
 struct worker {
     conc_process_t *proc;
     conc_conn_t *conn;
     struct batch *cur, *last;
     unsigned inflight;
-    const char *fast_name; /* its last batch was quick, and of this work: DEPTH_FAST for it */
+    const char *fast_name; /* its last batch was quick, and of this work: a deeper queue of it */
     double task_s;         /* its time a task over its latest batches (the ring's ran, busy_ns) */
     uint64_t ran0, busy0;  /* the ring's ran and busy_ns when task_s was last measured */
     unsigned char *rbuf;   /* the manager reads the socket in bulk and cuts frames itself */
@@ -257,18 +263,23 @@ static bool start_batch(struct batch *b, struct donelist *d) {
     return k > 0;
 }
 
+/* How many batches like b worker w may hold (see DEPTH). */
+static unsigned depth_of(const struct worker *w, const struct batch *b) {
+    if (w->fast_name != b->name) return DEPTH;
+    double d = QUEUE_S / (w->task_s * (double)(b->n ? b->n : 1));
+    return d < DEPTH ? DEPTH : d > DEPTH_MAX ? DEPTH_MAX : (unsigned)d;
+}
+
 /* May worker w take batch b now? */
 static bool room_for(const struct worker *w, const struct batch *b) {
-    if (w->inflight < DEPTH) return true;
-    return w->inflight < DEPTH_FAST && w->fast_name == b->name;
+    return w->inflight < DEPTH || w->inflight < depth_of(w, b);
 }
 
 /* Is it worth a write to worker w now? A streaming worker is topped up once half of what it
- * holds is done, not after each batch: one write (and one read on its side) per DEPTH_FAST / 2
- * batches rather than one per batch. */
+ * holds is done, not after each batch: one write (and one read on its side) per half of its
+ * depth rather than one per batch. */
 static bool worth_a_write(const struct worker *w, const struct batch *b) {
-    if (w->inflight < DEPTH) return true;
-    return w->inflight <= DEPTH_FAST / 2 && w->fast_name == b->name;
+    return w->inflight < DEPTH || w->inflight <= depth_of(w, b) / 2;
 }
 
 static void dispatch_locked(struct ppool *p, struct donelist *d) {
@@ -504,7 +515,7 @@ static void on_answer(struct ppool *p, struct worker *w, int32_t rc, const unsig
     if (b->answered == b->n) {
         /* The worker's own clock, not the pool's: timed from when the previous answer was seen,
          * two answers collected together (a late manager) made a 2 ms task look instant, and
-         * its worker was then sent DEPTH_FAST batches of it while the other workers idled. The
+         * its worker was then sent a pile of batches of it while the other workers idled. The
          * figures come from untrusted memory: they only tune the depth. */
         if (w->ring) {
             uint64_t ran = __atomic_load_n(&w->ring->ran, __ATOMIC_RELAXED),
@@ -678,13 +689,16 @@ static void drain(struct ppool *p, unsigned idx, unsigned src, struct donelist *
         /* a short read emptied the socket: no second recv just to hear EAGAIN */
         bool again =
             (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) || (r > 0 && (size_t)r < room);
+        bool ended = !again && r <= 0;
         pthread_mutex_lock(&p->mu);
         if (r > 0) w->rlen += (size_t)r;
-        size_t off = take_answers(p, w, d, src, SIZE_MAX);
-        if (off) wake_nappers(w);
+        /* at the end of the Pipe the worker is gone: its ring is read to its end whoever helps,
+         * or its burial would fail a task it answered there (a retiring worker's last one) */
+        size_t off = take_answers(p, w, d, ended ? FROM_PIPE | FROM_RING : src, SIZE_MAX);
+        if (off || ended) wake_nappers(w);
         memmove(w->rbuf, w->rbuf + off, w->rlen - off);
         w->rlen -= off;
-        if (!again && r <= 0) w->dead = true;
+        if (ended) w->dead = true;
         bool stop = w->dead || again;
         pthread_mutex_unlock(&p->mu);
         if (stop) return;
@@ -826,18 +840,23 @@ static void *manager(void *arg) {
                 pthread_mutex_unlock(&p->mu);
             }
         }
-        /* answers published in rings without a bell, unless a waiting thread takes them: the
-         * two would only fight over the futures' cache lines */
+        /* Answers published in rings without a bell, unless a waiting thread takes them (the
+         * two would only fight over the futures' cache lines); and frames read ahead earlier that
+         * waited behind a ring record the waiting thread has taken since - no new data on the
+         * socket will come to announce them. */
         pthread_mutex_lock(&p->mu);
         helping = defer || conc__load(&p->helpers) != 0;
         for (unsigned i = 0; i < p->n; i++) {
             struct worker *w = &p->w[i];
-            if (w->alive && !w->dead && !helping && ring_pending(w)) {
-                found = true;
-                size_t off = take_answers(p, w, &d, FROM_PIPE | FROM_RING, SIZE_MAX);
-                if (off) memmove(w->rbuf, w->rbuf + off, w->rlen - off);
-                w->rlen -= off;
-            }
+            if (!w->alive || w->dead) continue;
+            unsigned src = w->rlen ? FROM_PIPE : 0;
+            if (!helping && ring_pending(w)) src = FROM_PIPE | FROM_RING;
+            if (!src) continue;
+            size_t before = d.n, off = take_answers(p, w, &d, src, SIZE_MAX);
+            if (off) memmove(w->rbuf, w->rbuf + off, w->rlen - off);
+            w->rlen -= off;
+            if (off) wake_nappers(w);
+            if (d.n != before) found = true;
         }
         pthread_mutex_unlock(&p->mu);
         if (found || defer)
@@ -1048,15 +1067,24 @@ static int help_wait(void *ctx, conc_future_t *f, double deadline) {
      * published while bells were off rang none; the order that makes the look enough (all
      * sequentially consistent): the worker's exchange of `tail`, its load of `sleeping` (0),
      * the store of `sleeping` below (or the manager's, which saw `helpers` not 0 before the
-     * decrement and took the lock before this section), the load of `tail` in ring_pending. */
+     * decrement and took the lock before this section), the load of `tail` in ring_pending.
+     * The look takes HELP_TAKE answers a ring at most: what it leaves, no worker rang for, so
+     * a sleeping manager is woken for it - without a timer (nothing was in flight when it went
+     * to sleep) it would sleep on for ever, with one until the timer. An awake manager, or one
+     * leaving the rings to helpers (sleep_mode 0), looks again soon anyway. */
     struct donelist d = {0};
     pthread_mutex_lock(&p->mu);
-    if (conc__sub(&p->helpers, 1) == 0 && p->quiet) {
+    bool last = conc__sub(&p->helpers, 1) == 0;
+    if (last && p->quiet) {
         p->quiet = false;
         set_sleeping(p, p->sleep_mode);
     }
     if (!take_rings(p, &d) && !conc_future_done(f)) p->help_at = 0; /* gave up: the manager's */
+    bool left = false;
+    for (unsigned i = 0; last && p->sleep_mode && i < p->n; i++)
+        if (p->w[i].alive && !p->w[i].dead && ring_pending(&p->w[i])) left = true;
     pthread_mutex_unlock(&p->mu);
+    if (left) wake_manager(p);
     done_flush(&d);
     pool_unref(p);
     if (r == -EINTR) return r;

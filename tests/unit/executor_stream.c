@@ -388,7 +388,7 @@ static void slow_tasks_balanced(void **state) {
         conc_future_release(fs[i]);
     }
     /* DEPTH (2): a worker whose answers were collected late near the end may be sent that many
-     * more than the other; piled up as quick work (DEPTH_FAST), 7-13 of 60 were alone */
+     * more than the other; piled up as quick work (a deep queue), 7-13 of 60 were alone */
     assert_true(alone <= 2);
     conc_executor_free(ex);
     conc_shm_unlink(s);
