@@ -27,7 +27,6 @@
  * a waiting shutdown leaves no worker process behind. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
@@ -263,7 +262,7 @@ static bool start_batch(struct batch *b, struct donelist *d) {
     return k > 0;
 }
 
-/* How many batches like b worker w may hold (see DEPTH). */
+/* How many batches like b worker w may hold (see DEPTH): never fewer than DEPTH. */
 static unsigned depth_of(const struct worker *w, const struct batch *b) {
     if (w->fast_name != b->name) return DEPTH;
     double d = QUEUE_S / (w->task_s * (double)(b->n ? b->n : 1));
@@ -272,14 +271,14 @@ static unsigned depth_of(const struct worker *w, const struct batch *b) {
 
 /* May worker w take batch b now? */
 static bool room_for(const struct worker *w, const struct batch *b) {
-    return w->inflight < DEPTH || w->inflight < depth_of(w, b);
+    return w->inflight < depth_of(w, b);
 }
 
 /* Is it worth a write to worker w now? A streaming worker is topped up once half of what it
  * holds is done, not after each batch: one write (and one read on its side) per half of its
  * depth rather than one per batch. */
 static bool worth_a_write(const struct worker *w, const struct batch *b) {
-    return w->inflight < DEPTH || w->inflight <= depth_of(w, b) / 2;
+    return w->inflight <= depth_of(w, b) / 2; /* DEPTH / 2: one batch running, room for one */
 }
 
 static void dispatch_locked(struct ppool *p, struct donelist *d) {
@@ -560,9 +559,7 @@ static bool ring_pending(const struct worker *w) {
 /* Wake the threads napping on w's ring (help_wait): the manager completed a future they may wait
  * for (an answer that came on the Pipe), or the ring goes away. */
 static void wake_nappers(struct worker *w) {
-    if (!w->ring || !__atomic_exchange_n(&w->ring->napping, 0, __ATOMIC_SEQ_CST)) return;
-    __atomic_add_fetch(&w->ring->wake, 1, __ATOMIC_SEQ_CST);
-    conc__futex_wake(&w->ring->wake, INT_MAX, true);
+    if (w->ring) conc__ring_wake_nappers(w->ring);
 }
 
 /* Where take_answers looks: a waiting submitter takes from the rings alone (the manager reads into

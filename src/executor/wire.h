@@ -33,6 +33,7 @@
 #ifndef CONC_EXECUTOR_WIRE_H
 #define CONC_EXECUTOR_WIRE_H
 
+#include <limits.h>
 #include <stdint.h>
 #include "../internal/base.h"
 
@@ -83,6 +84,14 @@ struct conc__w_ring {
     uint32_t napping;  /* atomic: a waiting thread sleeps on `wake` until the next batch ends */
     uint32_t wake;     /* futex word, bumped to wake it */
 };
+
+/* Wake the pool's threads napping on ring r, if any (both sides call it: the worker at the end of
+ * a batch, the pool when it completed their answer itself or the ring goes away). */
+static inline void conc__ring_wake_nappers(struct conc__w_ring *r) {
+    if (!__atomic_exchange_n(&r->napping, 0, __ATOMIC_SEQ_CST)) return;
+    __atomic_add_fetch(&r->wake, 1, __ATOMIC_SEQ_CST);
+    conc__futex_wake(&r->wake, INT_MAX, true);
+}
 
 struct conc__w_rec {
     uint64_t seq;

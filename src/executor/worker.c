@@ -10,7 +10,6 @@
  * worker does); an initializer that fails is reported once and ends the worker. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <limits.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,10 +104,7 @@ static int bell(struct wk *w) {
 static void nudge(struct wk *w) {
     if (!w->ring) return;
     __atomic_exchange_n(&w->ring->tail, w->tail, __ATOMIC_SEQ_CST);
-    if (!__atomic_load_n(&w->ring->napping, __ATOMIC_SEQ_CST)) return;
-    if (!__atomic_exchange_n(&w->ring->napping, 0, __ATOMIC_SEQ_CST)) return;
-    __atomic_add_fetch(&w->ring->wake, 1, __ATOMIC_SEQ_CST);
-    conc__futex_wake(&w->ring->wake, INT_MAX, true);
+    if (__atomic_load_n(&w->ring->napping, __ATOMIC_SEQ_CST)) conc__ring_wake_nappers(w->ring);
 }
 
 static void ring_copy(struct wk *w, uint64_t pos, const void *src, size_t n) {
